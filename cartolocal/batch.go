@@ -1,0 +1,17 @@
+package cartolocal
+
+// OWNED BY the "batch" helper: replace this placeholder.
+
+import "net/http"
+
+type jobService struct{}
+
+func (j *jobService) close() error { return nil }
+
+func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &apiError{Status: 404, Message: "not yet"})
+}
+
+func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &apiError{Status: 404, Message: "not yet"})
+}

@@ -1,0 +1,165 @@
+package cartolocal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// maxBodyBytes bounds a request body: far above any sane query, far below what could hurt.
+const maxBodyBytes = 4 << 20
+
+// params are a request's parameters as CARTO's Express app sees them: the query string merged with
+// the body (form, JSON or multipart), the body winning (Object.assign({}, req.query, req.body)).
+// Values are string, []string (repeated or a[] form keys), or, from a JSON body, whatever JSON held
+// (string, float64, bool, nil, []any, map[string]any).
+type params map[string]any
+
+// str returns a parameter as a string: the last of several, as CARTO takes the last format.
+func (p params) str(name string) (string, bool) {
+	switch v := p[name].(type) {
+	case string:
+		return v, true
+	case []string:
+		if len(v) > 0 {
+			return v[len(v)-1], true
+		}
+	case []any:
+		if len(v) > 0 {
+			if s, ok := v[len(v)-1].(string); ok {
+				return s, true
+			}
+		}
+	}
+	return "", false
+}
+
+// list returns a parameter given once or many times, with comma-separated values split, as
+// skipfields is read.
+func (p params) list(name string) []string {
+	var raw []string
+	switch v := p[name].(type) {
+	case string:
+		raw = []string{v}
+	case []string:
+		raw = v
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				raw = append(raw, s)
+			}
+		}
+	}
+	var out []string
+	for _, r := range raw {
+		for _, f := range strings.Split(r, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// readParams parses the query string and the body. A body that cannot be read as its Content-Type
+// says is an apiError with CARTO's 400; an unknown Content-Type is ignored, as CARTO ignores it.
+func readParams(r *http.Request) (params, *apiError) {
+	p := params{}
+	if !utf8.ValidString(r.URL.RawQuery) {
+		return nil, badRequest("invalid UTF-8 in the query string")
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("malformed query string: " + err.Error())
+	}
+	mergeValues(p, q)
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return p, checkUTF8(p)
+	}
+	ct, ctParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	body := http.MaxBytesReader(nil, r.Body, maxBodyBytes)
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		f, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, badRequest("malformed form body: " + err.Error())
+		}
+		mergeValues(p, f)
+	case "application/json":
+		var obj map[string]any
+		dec := jsontext.NewDecoder(body)
+		if err := json.UnmarshalDecode(dec, &obj); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, bodyError(err)
+			}
+			return nil, badRequest("malformed JSON body: " + err.Error())
+		}
+		for k, v := range obj {
+			p[k] = v
+		}
+	case "multipart/form-data":
+		if ctParams["boundary"] == "" {
+			return nil, badRequest("multipart body without a boundary")
+		}
+		r.Body = body
+		if err := r.ParseMultipartForm(maxBodyBytes); err != nil {
+			return nil, bodyError(err)
+		}
+		mergeValues(p, r.MultipartForm.Value)
+	}
+	return p, checkUTF8(p)
+}
+
+// mergeValues copies form values into p; "a[]" keys become the list "a", as qs parses them.
+func mergeValues(p params, v url.Values) {
+	for k, vals := range v {
+		if strings.HasSuffix(k, "[]") {
+			p[strings.TrimSuffix(k, "[]")] = append([]string(nil), vals...)
+			continue
+		}
+		if len(vals) == 1 {
+			p[k] = vals[0]
+		} else {
+			p[k] = append([]string(nil), vals...)
+		}
+	}
+}
+
+func checkUTF8(p params) *apiError {
+	for k, v := range p {
+		bad := !utf8.ValidString(k)
+		switch v := v.(type) {
+		case string:
+			bad = bad || !utf8.ValidString(v)
+		case []string:
+			for _, s := range v {
+				bad = bad || !utf8.ValidString(s)
+			}
+		}
+		if bad {
+			return badRequest(fmt.Sprintf("invalid UTF-8 in parameter %q", strings.ToValidUTF8(k, "?")))
+		}
+	}
+	return nil
+}
+
+func bodyError(err error) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("request body too large: the limit is %d bytes", mbe.Limit)}
+	}
+	return badRequest("could not read the request body: " + err.Error())
+}

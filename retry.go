@@ -1,0 +1,45 @@
+package carto
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// RetryPolicy bounds how a Client repeats a request. Only requests that are safe to repeat are
+// retried: those refused by a rate limit (after their Retry-After), those that never left (dial
+// failures), and, when the request is marked Idempotent, those answered 502, 503 or 504. A 429
+// statement timeout is never retried.
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included.
+	MaxAttempts int
+	// MaxElapsed caps the time spent from the first attempt until the decision to retry; a wait
+	// that would pass it is not started. Zero means no cap.
+	MaxElapsed time.Duration
+	// BaseDelay and MaxDelay shape the jittered exponential backoff between attempts that have no
+	// Retry-After to follow.
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+}
+
+// DefaultRetryPolicy is used when NewClient gets no WithRetryPolicy.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MaxElapsed: time.Minute, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second}
+
+// NoRetries sends every request exactly once.
+var NoRetries = RetryPolicy{MaxAttempts: 1}
+
+// backoff is the wait before attempt n+1 (n counts from 1): full jitter over an exponential ceiling,
+// so that clients that failed together do not come back together.
+func (p RetryPolicy) backoff(n int) time.Duration {
+	base, max := p.BaseDelay, p.MaxDelay
+	if base <= 0 {
+		base = 100 * time.Millisecond
+	}
+	if max <= 0 {
+		max = 5 * time.Second
+	}
+	ceil := base << min(n-1, 20)
+	if ceil > max || ceil <= 0 {
+		ceil = max
+	}
+	return ceil/2 + rand.N(ceil/2+1)
+}
