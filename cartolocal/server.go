@@ -70,6 +70,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("cartolocal: user %q: %w", u.Name, err)
 		}
 	}
+	if err := s.startJobs(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cartolocal: batch runner: %w", err)
+	}
 	s.routes()
 	return s, nil
 }
