@@ -1,0 +1,115 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gocarto/carto"
+)
+
+// DefaultSpoolMemory is how much of a query's answer is kept in memory before the rest goes to a
+// temporary file, when Config.SpoolMemory is zero.
+const DefaultSpoolMemory = 8 << 20
+
+// Config is what a DSN describes: which account to reach, with which key, and how.
+// ParseDSN builds one from a DSN and FormatDSN writes it back.
+type Config struct {
+	// BaseURL is the account's URL as carto.NewClient takes it, such as
+	// "https://alice.carto.com/" or "http://127.0.0.1:8080/user/alice/".
+	BaseURL string
+	// User is the account's user name. When set it must match the one in BaseURL.
+	User string
+	// APIKey authenticates requests. Empty means $CARTO_API_KEY, and without that the
+	// account's public role (read-only, published tables only).
+	APIKey string
+	// Timeout bounds each request, from sending it to reading the last byte of the answer.
+	// Zero means no limit beyond the context's.
+	Timeout time.Duration
+	// MaxRetries is how many times a request that is safe to repeat may be repeated (see
+	// carto.RetryPolicy). A negative value, as NewConfig sets, means carto.DefaultRetryPolicy.
+	MaxRetries int
+	// SpoolMemory is how many bytes of a query's answer are held in memory before the rest
+	// goes to a temporary file; zero means DefaultSpoolMemory.
+	SpoolMemory int64
+	// ClientID is sent as the client parameter, which CARTO logs to tell applications apart.
+	ClientID string
+	// HTTPClient, if set, sends the requests. It cannot be written in a DSN. Without it the
+	// connector builds one that keeps up to 32 idle connections to the host and never follows
+	// redirects (credentials must not travel to another host).
+	HTTPClient *http.Client
+}
+
+// NewConfig returns a Config with the defaults ParseDSN starts from.
+func NewConfig() *Config {
+	return &Config{MaxRetries: -1}
+}
+
+// retryPolicy is the carto.RetryPolicy MaxRetries asks for.
+func (cfg *Config) retryPolicy() carto.RetryPolicy {
+	if cfg.MaxRetries < 0 {
+		return carto.DefaultRetryPolicy
+	}
+	p := carto.DefaultRetryPolicy
+	p.MaxAttempts = cfg.MaxRetries + 1
+	return p
+}
+
+func (cfg *Config) spoolMemory() int64 {
+	if cfg.SpoolMemory <= 0 {
+		return DefaultSpoolMemory
+	}
+	return cfg.SpoolMemory
+}
+
+// NewClient returns the *carto.Client the Config describes. It is safe for concurrent use and
+// meant to be shared.
+func (cfg *Config) NewClient() (*carto.Client, error) {
+	return cfg.newClient(cfg.HTTPClient)
+}
+
+func (cfg *Config) newClient(hc *http.Client) (*carto.Client, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("carto driver: Config.BaseURL is empty; " + dsnExamples)
+	}
+	if cfg.SpoolMemory < 0 {
+		return nil, fmt.Errorf("carto driver: Config.SpoolMemory is %d; want 0 (the default) or more", cfg.SpoolMemory)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("carto driver: Config.Timeout is %v; want 0 (none) or more", cfg.Timeout)
+	}
+	opts := []carto.Option{carto.WithRetryPolicy(cfg.retryPolicy())}
+	if cfg.APIKey != "" {
+		// Without this option carto.NewClient reads $CARTO_API_KEY.
+		opts = append(opts, carto.WithAPIKey(cfg.APIKey))
+	}
+	if cfg.ClientID != "" {
+		opts = append(opts, carto.WithClientID(cfg.ClientID))
+	}
+	if hc != nil {
+		opts = append(opts, carto.WithHTTPClient(hc))
+	}
+	c, err := carto.NewClient(cfg.BaseURL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("carto driver: %w", err)
+	}
+	if cfg.User != "" && cfg.User != c.User() {
+		return nil, fmt.Errorf("carto driver: Config.User is %q but the base URL %s names user %q", cfg.User, c.BaseURL(), c.User())
+	}
+	return c, nil
+}
+
+// newHTTPClient builds the connector's own *http.Client, so that closing the sql.DB can close
+// its idle connections. Its settings are those of carto.NewClient's default.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{
+		Transport: t,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			return fmt.Errorf("carto driver: refusing to follow a redirect to %s with credentials", carto.RedactURL(req.URL.String()))
+		},
+	}
+}

@@ -1,0 +1,33 @@
+// Package driver is a database/sql driver for CARTO's SQL API, registered as "carto".
+//
+//	import _ "github.com/gocarto/carto/driver"
+//
+//	db, err := sql.Open("carto", "carto://alice:API_KEY@alice.carto.com")
+//
+// Every statement is one HTTPS request to the account's SQL API (api/v2/sql); there is no
+// session on the server, so a driver connection is only a handle on a shared *carto.Client and
+// pooling is HTTP keep-alive. What follows from that:
+//
+//   - Arguments ($1, $2, … and @name for sql.Named) are interpolated into the SQL text as
+//     literals by the driver; there are no server-side prepared statements. Use $n, not ?.
+//   - A query's whole answer is read before QueryContext returns (CARTO sends the column types
+//     after the rows), into memory up to Config.SpoolMemory and into a temporary file beyond it.
+//     So an error anywhere in the answer, a cut connection or a row count that does not match is
+//     an error from QueryContext, never a short result.
+//   - Statements of a transaction are queued and sent as one request, BEGIN; …; COMMIT;, at
+//     Commit: a Tx is atomic, but Exec inside it cannot report rows affected, and Query inside it
+//     is an error.
+//   - Several statements in one Query: CARTO concatenates the rows of all of them but describes
+//     only the last, so a Query whose earlier statements return rows is an error; earlier
+//     statements that return no rows (SET, INSERT, CREATE …) are fine.
+//
+// Values come out of Rows typed from CARTO's field list: integers as int64, floats as float64
+// (NaN and ±Inf too), numeric as its exact decimal text (string), booleans as bool, date,
+// timestamp and timestamptz as time.Time, time and timetz as string, json and jsonb as raw JSON
+// []byte, bytea as []byte, arrays as their JSON text ([]byte, for json.Unmarshal), geometry,
+// geography and raster as hex EWKB []byte (fresh for every value, so geo.Geometry can keep it),
+// and everything else (text, uuid, inet, money, enums, …) as string.
+//
+// sqlx works with the bindvar registered as sqlx.DOLLAR. sqlx's named queries mangle x::type
+// casts; write CAST(x AS type) in them.
+package driver

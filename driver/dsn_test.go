@@ -1,0 +1,138 @@
+package driver
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		dsn  string
+		want Config
+	}{
+		{"carto://alice:k3y@alice.carto.com",
+			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k3y", MaxRetries: -1}},
+		{"carto://alice.carto.com",
+			Config{BaseURL: "https://alice.carto.com/", User: "alice", MaxRetries: -1}},
+		{"carto://bob:k@acme.carto.com",
+			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k", MaxRetries: -1}},
+		{"carto://acme.carto.com/user/bob/?api_key=k",
+			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k", MaxRetries: -1}},
+		{"carto://demo:mk@127.0.0.1:5480/user/demo?sslmode=disable&timeout=30s&max_retries=0&spool_memory=512k&client=etl",
+			Config{BaseURL: "http://127.0.0.1:5480/user/demo/", User: "demo", APIKey: "mk", Timeout: 30 * time.Second,
+				MaxRetries: 0, SpoolMemory: 512 << 10, ClientID: "etl"}},
+		{"carto://demo@localhost:5480?sslmode=require",
+			Config{BaseURL: "https://localhost:5480/user/demo/", User: "demo", MaxRetries: -1}},
+		{"https://alice.carto.com/?api_key=k",
+			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k", MaxRetries: -1}},
+		{"http://127.0.0.1:8080/user/demo?api_key=k&spool_memory=2MiB",
+			Config{BaseURL: "http://127.0.0.1:8080/user/demo/", User: "demo", APIKey: "k", MaxRetries: -1, SpoolMemory: 2 << 20}},
+		{"  carto://carol.localhost:8080?sslmode=disable  ",
+			Config{BaseURL: "http://carol.localhost:8080/", User: "carol", MaxRetries: -1}},
+	}
+	for _, tt := range tests {
+		got, err := ParseDSN(tt.dsn)
+		if err != nil {
+			t.Errorf("ParseDSN(%q): %v", tt.dsn, err)
+			continue
+		}
+		if !reflect.DeepEqual(*got, tt.want) {
+			t.Errorf("ParseDSN(%q)\n got %+v\nwant %+v", tt.dsn, *got, tt.want)
+		}
+		// FormatDSN round-trips.
+		again, err := ParseDSN(got.FormatDSN())
+		if err != nil {
+			t.Errorf("ParseDSN(FormatDSN()=%q): %v", got.FormatDSN(), err)
+			continue
+		}
+		if !reflect.DeepEqual(again, got) {
+			t.Errorf("round trip of %q through %q\n got %+v\nwant %+v", tt.dsn, got.FormatDSN(), *again, *got)
+		}
+		if got.APIKey != "" && strings.Contains(got.String(), got.APIKey) {
+			t.Errorf("String() = %q shows the key", got.String())
+		}
+		if _, err := got.NewClient(); err != nil {
+			t.Errorf("NewClient for %q: %v", tt.dsn, err)
+		}
+	}
+}
+
+func TestParseDSNErrors(t *testing.T) {
+	tests := []struct{ dsn, why string }{
+		{"", "no scheme"},
+		{"alice.carto.com", "no scheme"},
+		{"postgres://alice@host/db", `scheme is "postgres"`},
+		{"carto:alice", "no host"},
+		{"carto://127.0.0.1:8080?sslmode=disable&api_key=s3cret", "names no user"},
+		{"carto://alice:s3cret@host.example.com/db", `the path is "/db"`},
+		{"carto://alice:s3cret@host.example.com/user/bob", "not the one in the path"},
+		{"carto://alice:s3cret@alice.carto.com?api_key=s3cret", "both before the @ and in api_key"},
+		{"carto://alice:s3cret@alice.carto.com?sslmode=allow", `sslmode is "allow"`},
+		{"https://alice.carto.com?sslmode=disable&api_key=s3cret", "sslmode belongs to carto://"},
+		{"carto://alice:s3cret@alice.carto.com?timeout=5", `timeout is "5"`},
+		{"carto://alice:s3cret@alice.carto.com?max_retries=-1", "max_retries"},
+		{"carto://alice:s3cret@alice.carto.com?spool_memory=lots", "spool_memory"},
+		{"carto://alice:s3cret@alice.carto.com?apikey=s3cret", `unknown parameter "apikey"`},
+		{"carto://alice:s3cret@alice.carto.com?client=a&client=b", "given 2 times"},
+		{"carto://9lives:s3cret@host.example.com", "not a CARTO user name"},
+		{"carto://alice:s3cret@alice.carto.com#frag", "fragment"},
+		{"carto://alice:s3cret@[::1", "does not parse"},
+		{"carto://alice:s3cret@alice.carto.com?api_key=", "both before"},
+	}
+	for _, tt := range tests {
+		_, err := ParseDSN(tt.dsn)
+		if err == nil {
+			t.Errorf("ParseDSN(%q) succeeded, want an error about %s", tt.dsn, tt.why)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.why) {
+			t.Errorf("ParseDSN(%q) = %q, want it to say %q", tt.dsn, msg, tt.why)
+		}
+		if strings.Contains(msg, "s3cret") {
+			t.Errorf("ParseDSN(%q) error shows the key: %q", tt.dsn, msg)
+		}
+		if !strings.Contains(msg, "carto://alice:API_KEY@alice.carto.com") {
+			t.Errorf("ParseDSN(%q) error shows no valid example: %q", tt.dsn, msg)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "8MiB": 8 << 20, "8M": 8 << 20, "512k": 512 << 10, "1GiB": 1 << 30, "3 KiB": 3 << 10, "100B": 100} {
+		got, err := parseSize(in)
+		if err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+		if want > 0 {
+			if back, _ := parseSize(formatSize(want)); back != want {
+				t.Errorf("formatSize(%d) = %q reads back as %d", want, formatSize(want), back)
+			}
+		}
+	}
+	for _, in := range []string{"", "-1", "1.5M", "9999999999G", "M"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) succeeded", in)
+		}
+	}
+}
+
+func TestAPIKeyFromEnvironment(t *testing.T) {
+	t.Setenv("CARTO_API_KEY", "envkey")
+	cfg, err := ParseDSN("carto://alice@alice.carto.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIKey != "" || strings.Contains(cfg.FormatDSN(), "envkey") {
+		t.Errorf("the environment's key leaked into the Config: %+v / %s", cfg, cfg.FormatDSN())
+	}
+	c, err := cfg.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.HasAPIKey() {
+		t.Error("the client has no key; want $CARTO_API_KEY")
+	}
+}
