@@ -1,23 +1,215 @@
 package cartolocal
 
-// OWNED BY the "batch" helper: replace this placeholder.
-
 import (
 	"context"
-	"net/http"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
-type jobService struct{}
+// CARTO's Batch SQL limits (protocol §7.5).
+const (
+	maxQueuedJobs   = 64               // batch_max_queued_jobs
+	maxJobPayload   = 16 * 1024        // JSON.stringify(req.body).length
+	finishedJobTTL  = 2 * time.Hour    // finished_jobs_ttl_in_seconds
+	batchTimeout    = 12 * time.Hour   // batch_query_timeout
+	concurrentUsers = 4                // batch_capacity_fixed_amount: users running at once
+	safetyTick      = 5 * time.Second  // rescans for users added after their jobs were queued
+	sweepEvery      = time.Minute      // how often expired jobs are deleted
+	drainTimeout    = 10 * time.Second // bound on the bookkeeping after a query ends
+	cancelWait      = 10 * time.Second // how long a DELETE waits for the query to stop
+)
 
-func (j *jobService) close() error { return nil }
+// jobService runs Batch SQL jobs: one goroutine per user with queued jobs (at most
+// concurrentUsers at once), each running that user's jobs one at a time in creation order.
+type jobService struct {
+	s       *Server
+	ctx     context.Context
+	stop    context.CancelFunc
+	wake    chan struct{}
+	wg      sync.WaitGroup
+	ttl     time.Duration
+	timeout time.Duration
 
-// startJobs creates the job tables if missing and starts the runner (resuming queued jobs).
-func (s *Server) startJobs(ctx context.Context) error { return nil }
-
-func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) {
-	writeError(w, &apiError{Status: 404, Message: "not yet"})
+	mu   sync.Mutex
+	busy map[string]bool    // users that have a worker
+	runs map[string]*jobRun // job id → the query running for it
 }
 
-func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
-	writeError(w, &apiError{Status: 404, Message: "not yet"})
+// jobRun is one query of a job in flight: cancel stops it; done is closed once the job's row
+// says what became of it.
+type jobRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startJobs creates the job tables if missing, puts back in the queue the jobs that a previous
+// cartolocal left running when it died, and starts the runner.
+func (s *Server) startJobs(ctx context.Context) error {
+	if _, err := s.admin.Exec(ctx, "BEGIN;"+jobSchemaSQL+"COMMIT;"); err != nil {
+		return fmt.Errorf("creating the job tables: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	js := &jobService{
+		s: s, ctx: runCtx, stop: stop,
+		wake:    make(chan struct{}, 1),
+		ttl:     finishedJobTTL,
+		timeout: batchTimeout,
+		busy:    map[string]bool{},
+		runs:    map[string]*jobRun{},
+	}
+	if err := js.requeueOrphans(ctx); err != nil {
+		stop()
+		return err
+	}
+	s.jobs = js
+	js.wg.Add(1)
+	go js.loop()
+	return nil
+}
+
+// requeueOrphans finds jobs marked as running on a backend that no longer exists (their cartolocal
+// died) and moves them running→pending, which CARTO's state machine allows and uses when it drains
+// on shutdown; they run again from the start of the interrupted query. A job running in another
+// live cartolocal on the same PostgreSQL keeps its backend and is left alone.
+func (js *jobService) requeueOrphans(ctx context.Context) error {
+	rows, err := js.s.admin.Query(ctx, `SELECT job_id::text, username FROM cartolocal.batch_jobs
+		WHERE backend_pid IS NOT NULL AND backend_pid NOT IN (SELECT pid FROM pg_stat_activity)`)
+	if err != nil {
+		return fmt.Errorf("finding interrupted jobs: %w", err)
+	}
+	type ref struct{ id, user string }
+	refs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ref, error) {
+		var x ref
+		return x, r.Scan(&x.id, &x.user)
+	})
+	if err != nil {
+		return fmt.Errorf("finding interrupted jobs: %w", err)
+	}
+	for _, r := range refs {
+		err := pgx.BeginFunc(ctx, js.s.admin, func(tx pgx.Tx) error {
+			j, pid, err := lockJob(ctx, tx, r.id, r.user)
+			if err != nil || pid == 0 {
+				return err
+			}
+			if err := j.setStatus(jobPending, ""); err != nil {
+				js.s.logf("cartolocal: batch: job %s: cannot requeue: %v", j.id, err)
+			}
+			return js.saveJob(ctx, tx, j, 0)
+		})
+		if err != nil {
+			return fmt.Errorf("requeueing job %s: %w", r.id, err)
+		}
+		js.s.logf("cartolocal: batch: job %s was running when cartolocal stopped; queued again", r.id)
+	}
+	return nil
+}
+
+// close stops the runner: running queries are cancelled and their jobs go back to pending (to
+// run again at the next start), then every goroutine has returned.
+func (js *jobService) close() error {
+	js.stop()
+	js.wg.Wait()
+	return nil
+}
+
+// wakeUp tells the dispatcher to look for work now.
+func (js *jobService) wakeUp() {
+	select {
+	case js.wake <- struct{}{}:
+	default:
+	}
+}
+
+// loop starts a worker for each user with queued jobs, whenever woken.
+func (js *jobService) loop() {
+	defer js.wg.Done()
+	tick := time.NewTicker(safetyTick)
+	defer tick.Stop()
+	var lastSweep time.Time
+	for {
+		if time.Since(lastSweep) > sweepEvery {
+			if err := js.sweepExpired(js.ctx); err != nil && js.ctx.Err() == nil {
+				js.s.logf("cartolocal: batch: deleting expired jobs: %v", err)
+			}
+			lastSweep = time.Now()
+		}
+		js.dispatch()
+		select {
+		case <-js.ctx.Done():
+			return
+		case <-js.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (js *jobService) dispatch() {
+	rows, err := js.s.admin.Query(js.ctx, `SELECT username FROM cartolocal.batch_jobs
+		WHERE queued AND backend_pid IS NULL GROUP BY username ORDER BY min(seq)`)
+	if err != nil {
+		if js.ctx.Err() == nil {
+			js.s.logf("cartolocal: batch: reading the queues: %v", err)
+		}
+		return
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		if js.ctx.Err() == nil {
+			js.s.logf("cartolocal: batch: reading the queues: %v", err)
+		}
+		return
+	}
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	for _, name := range users {
+		if len(js.busy) >= concurrentUsers || js.ctx.Err() != nil {
+			return
+		}
+		if js.busy[name] {
+			continue
+		}
+		if _, ok := js.s.User(name); !ok {
+			continue // not (yet) an account of this server
+		}
+		js.busy[name] = true
+		js.wg.Add(1)
+		go js.work(name)
+	}
+}
+
+// work runs a user's queued jobs one query at a time until none is left.
+func (js *jobService) work(user string) {
+	defer js.wg.Done()
+	defer func() {
+		js.mu.Lock()
+		delete(js.busy, user)
+		js.mu.Unlock()
+		// A job queued while this worker was finding none would otherwise wait for the tick.
+		js.wakeUp()
+	}()
+	for js.ctx.Err() == nil {
+		ran, err := js.step(user)
+		if err != nil {
+			if js.ctx.Err() == nil {
+				js.s.logf("cartolocal: batch: user %s: %v", user, err)
+			}
+			return
+		}
+		if !ran {
+			return
+		}
+	}
+}
+
+// newJobID is a version 4 UUID, as CARTO's job ids are.
+func newJobID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
