@@ -43,6 +43,9 @@ type Server struct {
 	admin   *pgxpool.Pool // superuser pool, for provisioning and the server's own tables
 	pgURL   string
 
+	postgisSchema  string // quoted schema holding PostGIS, set by install
+	publicPassword string // password of the shared public role, set by install
+
 	mu    sync.RWMutex
 	users map[string]*User
 

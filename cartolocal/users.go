@@ -1,10 +1,16 @@
 package cartolocal
 
-// OWNED BY the "cartolocal postgres" helper: replace this placeholder.
-
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -15,13 +21,284 @@ type User struct {
 	Role      string
 	MasterKey string
 	PublicKey string
+
+	conns *userConns
 }
 
-// AddUser creates an account, or takes over an existing one of that name.
-func (s *Server) AddUser(ctx context.Context, cfg UserConfig) (*User, error) { panic("not yet") }
+// rolePrefix names an account's owner role after CARTO's cartodb_user_ roles, which keeps them
+// apart from the roles a shared server already has (postgres, publicuser, ...).
+const rolePrefix = "cartodb_user_"
+
+// maxUserName keeps rolePrefix+name within PostgreSQL's 63-byte identifiers.
+const maxUserName = 63 - len(rolePrefix)
+
+// reservedNames are schemas an account must not take.
+var reservedNames = map[string]bool{
+	"public": true, "cartodb": true, "cartolocal": true, "information_schema": true,
+	"topology": true, "tiger": true, "tiger_data": true, publicRole: true, superuser: true,
+}
+
+// validateUserName accepts CARTO user names: lower-case letters, digits, '-' and '_', starting
+// with a letter, that are not one of the schemas cartolocal or PostgreSQL use.
+func validateUserName(name string) error {
+	if name == "" || len(name) > maxUserName {
+		return fmt.Errorf("user name %q must have 1 to %d characters", name, maxUserName)
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
+		default:
+			return fmt.Errorf("user name %q: use lower-case letters, digits, '-' and '_', starting with a letter", name)
+		}
+	}
+	if reservedNames[name] || strings.HasPrefix(name, "pg_") {
+		return fmt.Errorf("user name %q is reserved", name)
+	}
+	return nil
+}
+
+// AddUser creates an account, or takes over an existing one of that name: its schema (owned by
+// the account's role, readable by the public role only where granted), its owner role, and its
+// keys. Keys left empty keep the ones stored by an earlier run, or are generated.
+func (s *Server) AddUser(ctx context.Context, cfg UserConfig) (*User, error) {
+	if err := validateUserName(cfg.Name); err != nil {
+		return nil, fmt.Errorf("cartolocal: %w", err)
+	}
+	if cfg.MasterKey != "" && cfg.MasterKey == cfg.PublicKey {
+		return nil, fmt.Errorf("cartolocal: user %q: the master and public keys must differ", cfg.Name)
+	}
+	if cfg.MasterKey == publicToken {
+		return nil, fmt.Errorf("cartolocal: user %q: %q is the public token, not a master key", cfg.Name, publicToken)
+	}
+	u := &User{Name: cfg.Name, Schema: cfg.Name, Role: rolePrefix + cfg.Name}
+	var password string
+	err := pgx.BeginFunc(ctx, s.admin, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('cartolocal user ' || $1, 0))", cfg.Name); err != nil {
+			return err
+		}
+		var stored struct{ master, public, password string }
+		err := tx.QueryRow(ctx, "SELECT master_key, public_key, role_password FROM cartolocal.users WHERE name = $1", cfg.Name).
+			Scan(&stored.master, &stored.public, &stored.password)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		u.MasterKey = firstNonEmpty(cfg.MasterKey, stored.master, randomHex(20))
+		u.PublicKey = firstNonEmpty(cfg.PublicKey, stored.public, randomHex(20))
+		if u.MasterKey == u.PublicKey {
+			u.PublicKey = randomHex(20)
+		}
+		password = firstNonEmpty(stored.password, randomHex(20))
+
+		var roleExists bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", u.Role).Scan(&roleExists); err != nil {
+			return err
+		}
+		verb := "CREATE"
+		if roleExists {
+			verb = "ALTER"
+		}
+		role, schema := pgx.Identifier{u.Role}.Sanitize(), pgx.Identifier{u.Schema}.Sanitize()
+		db := pgx.Identifier{s.admin.Config().ConnConfig.Database}.Sanitize()
+		timeout := "RESET statement_timeout"
+		if s.cfg.StatementTimeout > 0 {
+			timeout = fmt.Sprintf("SET statement_timeout = %d", s.cfg.StatementTimeout.Milliseconds())
+		}
+		ddl := fmt.Sprintf(`
+%[1]s ROLE %[2]s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %[3]s;
+ALTER ROLE %[2]s SET search_path = %[4]s;
+ALTER ROLE %[2]s %[5]s;
+GRANT CONNECT, TEMPORARY ON DATABASE %[6]s TO %[2]s;
+CREATE SCHEMA IF NOT EXISTS %[7]s AUTHORIZATION %[2]s;
+ALTER SCHEMA %[7]s OWNER TO %[2]s;
+GRANT USAGE ON SCHEMA %[7]s TO %[8]s;
+`, verb, role, quoteLiteral(password), s.searchPath(u.Schema), timeout, db, schema, publicRole)
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+INSERT INTO cartolocal.users (name, role_name, schema_name, master_key, public_key, role_password)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (name) DO UPDATE SET role_name = EXCLUDED.role_name, schema_name = EXCLUDED.schema_name,
+	master_key = EXCLUDED.master_key, public_key = EXCLUDED.public_key,
+	role_password = EXCLUDED.role_password, updated_at = now()`,
+			u.Name, u.Role, u.Schema, u.MasterKey, u.PublicKey, password)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cartolocal: user %q: %w", cfg.Name, err)
+	}
+	s.register(u, password)
+	return u, nil
+}
+
+// register makes u served. An account added again keeps its connection pools: its role and
+// password have not changed.
+func (s *Server) register(u *User, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.users[u.Name]; ok && old.conns.password == password {
+		u.conns = old.conns
+	} else {
+		if ok {
+			old.close()
+		}
+		u.conns = &userConns{srv: s, user: u.Name, schema: u.Schema, role: u.Role, password: password}
+	}
+	s.users[u.Name] = u
+}
+
+// loadUsers serves the accounts stored by earlier runs on the same database.
+func (s *Server) loadUsers(ctx context.Context) error {
+	rows, err := s.admin.Query(ctx, "SELECT name, role_name, schema_name, master_key, public_key, role_password FROM cartolocal.users")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u := &User{}
+		var password string
+		if err := rows.Scan(&u.Name, &u.Role, &u.Schema, &u.MasterKey, &u.PublicKey, &password); err != nil {
+			return err
+		}
+		s.register(u, password)
+	}
+	return rows.Err()
+}
+
+// searchPath is an account's search_path: its schema, the CARTO functions, PostGIS.
+func (s *Server) searchPath(schema string) string {
+	parts := []string{pgx.Identifier{schema}.Sanitize(), "cartodb"}
+	if s.postgisSchema != "" && s.postgisSchema != "public" {
+		parts = append(parts, s.postgisSchema)
+	}
+	return strings.Join(append(parts, "public"), ", ")
+}
 
 // Acquire returns a connection that runs as the master role (master) or the public role, with the
 // account's schema first on the search_path. Release it with Release when done.
-func (u *User) Acquire(ctx context.Context, master bool) (*pgxpool.Conn, error) { panic("not yet") }
+//
+// Cancelling ctx while a query runs sends PostgreSQL a cancel request, so a client that goes away
+// stops its query. Queries default to pgx.QueryExecModeExec (no statement cache, which DDL would
+// make stale). Session state cannot leak from one request to the next: a connection released
+// inside a transaction is closed, and any other is reset with DISCARD ALL before reuse.
+func (u *User) Acquire(ctx context.Context, master bool) (*pgxpool.Conn, error) {
+	p, err := u.conns.pool(ctx, master)
+	if err != nil {
+		return nil, err
+	}
+	return p.Acquire(ctx)
+}
 
-func (u *User) close() {}
+// ResetConns closes the account's idle connections now, and the others when they are released,
+// leaving the account usable. Tests call it when done with an account so that idle connections
+// do not add up on the server.
+func (u *User) ResetConns() {
+	u.conns.mu.Lock()
+	defer u.conns.mu.Unlock()
+	for _, p := range u.conns.pools {
+		if p != nil {
+			p.Reset()
+		}
+	}
+}
+
+func (u *User) close() {
+	if u.conns != nil {
+		u.conns.close()
+	}
+}
+
+// userConns holds an account's two connection pools, created on first use.
+type userConns struct {
+	srv                          *Server
+	user, schema, role, password string
+
+	mu     sync.Mutex
+	pools  [2]*pgxpool.Pool // [0] public role, [1] owner role
+	closed bool
+}
+
+var errUserClosed = errors.New("cartolocal: the server is closed")
+
+func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error) {
+	i := 0
+	if master {
+		i = 1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errUserClosed
+	}
+	if c.pools[i] != nil {
+		return c.pools[i], nil
+	}
+	pcfg := c.srv.admin.Config().Copy()
+	cc := pcfg.ConnConfig
+	if master {
+		cc.User, cc.Password = c.role, c.password
+		pcfg.MaxConns = 8
+	} else {
+		cc.User, cc.Password = publicRole, c.srv.publicPassword
+		pcfg.MaxConns = 4
+	}
+	pcfg.MinConns = 0
+	pcfg.MaxConnIdleTime = 30 * time.Second
+	pcfg.AfterConnect, pcfg.PrepareConn, pcfg.BeforeAcquire, pcfg.BeforeClose = nil, nil, nil, nil
+	pcfg.AfterRelease = resetSession
+	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	cc.RuntimeParams = map[string]string{
+		"application_name": "cartolocal/" + c.user,
+		"search_path":      c.srv.searchPath(c.schema),
+	}
+	if t := c.srv.cfg.StatementTimeout; t > 0 {
+		cc.RuntimeParams["statement_timeout"] = fmt.Sprint(t.Milliseconds())
+	}
+	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		// Cancel the query on the server at once; should it not end within DeadlineDelay, the
+		// connection is closed (and the server ends the backend).
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
+	}
+	p, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("cartolocal: user %q: %w", c.user, err)
+	}
+	c.pools[i] = p
+	return p, nil
+}
+
+// resetSession puts a released connection back as new: RESET ALL (back to the login's settings,
+// search_path and statement_timeout included), no prepared statements, temporary tables, LISTENs,
+// advisory locks or role changes. A connection that cannot be reset is closed.
+func resetSession(conn *pgx.Conn) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.PgConn().Exec(ctx, "DISCARD ALL").ReadAll(); err != nil {
+		return false
+	}
+	// DISCARD ALL deallocated any prepared statement; DeallocateAll also forgets them client-side.
+	return conn.DeallocateAll(ctx) == nil
+}
+
+func (c *userConns) close() {
+	c.mu.Lock()
+	pools := c.pools
+	c.pools = [2]*pgxpool.Pool{}
+	c.closed = true
+	c.mu.Unlock()
+	for _, p := range pools {
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
