@@ -1,0 +1,152 @@
+package driver
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"reflect"
+
+	"github.com/gocarto/carto"
+)
+
+// rows yields the rows of an answer that was read to its end, from its spool.
+type rows struct {
+	sp     *spool
+	fields []field
+	cols   []string
+	colOf  []int // row-object key index -> column; -1 for a key no field describes
+	rec    recordReader
+	nrows  int64
+}
+
+var (
+	_ driver.Rows                           = (*rows)(nil)
+	_ driver.RowsColumnTypeScanType         = (*rows)(nil)
+	_ driver.RowsColumnTypeDatabaseTypeName = (*rows)(nil)
+	_ driver.RowsColumnTypeNullable         = (*rows)(nil)
+)
+
+// trailerError is the error an answer's trailer reports, if any: CARTO keeps HTTP 200 once rows
+// have started to stream, and puts a statement's failure after them.
+func (res *response) trailerError(method, path string) error {
+	if len(res.errMessages) == 0 {
+		return nil
+	}
+	return &carto.Error{
+		StatusCode: 200,
+		Messages:   res.errMessages,
+		Context:    res.errContext,
+		Detail:     res.errDetail,
+		Hint:       res.hint,
+		Method:     method,
+		Path:       path,
+		Sent:       true,
+	}
+}
+
+// newRows checks a read answer and makes its rows ready to yield. Any error here is the
+// query's error: Rows never end early.
+func newRows(res *response, sp *spool) (*rows, error) {
+	if !res.sawRows {
+		return nil, fmt.Errorf("the answer has no rows member")
+	}
+	r := &rows{sp: sp, fields: res.fields, nrows: res.rows}
+	r.cols = make([]string, len(res.fields))
+	for i := range res.fields {
+		r.cols[i] = res.fields[i].name
+	}
+	r.colOf = make([]int, len(res.keys))
+	for k, key := range res.keys {
+		r.colOf[k] = -1
+		for i := range res.fields {
+			if res.fields[i].name == key {
+				r.colOf[k] = i
+				break
+			}
+		}
+		if r.colOf[k] < 0 {
+			return nil, fmt.Errorf("rows have a column %q that the answer's fields do not describe: "+
+				"when a query has several statements CARTO sends the rows of all of them but describes "+
+				"only the last; send statements that return rows one per Query", key)
+		}
+	}
+	if res.sawTotal && res.rows != res.totalRows && !(len(res.fields) == 0 && res.rows == 0) {
+		return nil, fmt.Errorf("the answer holds %d rows but its total_rows says %d: when a query has "+
+			"several statements CARTO sends the rows of all of them and counts only the last; send "+
+			"statements that return rows one per Query", res.rows, res.totalRows)
+	}
+	if err := sp.rewind(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Columns returns the column names in the order of the answer's fields.
+func (r *rows) Columns() []string { return r.cols }
+
+// Close releases the spool, removing its temporary file if it had one.
+func (r *rows) Close() error { return r.sp.close() }
+
+// Next fills dest with the next row.
+func (r *rows) Next(dest []driver.Value) error {
+	b, err := r.sp.next()
+	if err != nil {
+		return err
+	}
+	for i := range dest {
+		dest[i] = nil
+	}
+	r.rec.b = b
+	for {
+		key, tag, val, ok, err := r.rec.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if key >= len(r.colOf) {
+			return errCorrupt
+		}
+		col := r.colOf[key]
+		if col >= len(dest) {
+			continue
+		}
+		v, err := value(&r.fields[col], tag, val)
+		if err != nil {
+			return fmt.Errorf("carto driver: column %q: %w", r.cols[col], err)
+		}
+		dest[col] = v
+	}
+}
+
+// ColumnTypeScanType returns the Go type of the column's non-NULL values.
+func (r *rows) ColumnTypeScanType(i int) reflect.Type { return r.fields[i].scanType() }
+
+// ColumnTypeDatabaseTypeName returns the PostgreSQL type name in upper case (INT4, TEXT,
+// TIMESTAMPTZ, _INT4 for int4[]) or GEOMETRY, GEOGRAPHY, RASTER; "" for types CARTO reports
+// only by OID.
+func (r *rows) ColumnTypeDatabaseTypeName(i int) string { return r.fields[i].typeName }
+
+// ColumnTypeNullable reports ok=false: CARTO's answer does not say.
+func (r *rows) ColumnTypeNullable(i int) (nullable, ok bool) { return false, false }
+
+// readRows reads a whole answer, rows to a spool of at most limit bytes in memory, and returns
+// its rows, or the error it holds: a *carto.Error from its trailer, or why it is not a complete,
+// consistent answer.
+func readRows(body io.Reader, limit int64, method, path string) (*rows, error) {
+	sp := newSpool(limit)
+	res, err := readResponse(body, sp)
+	if err == nil {
+		if err = res.trailerError(method, path); err != nil {
+			_ = sp.close()
+			return nil, err
+		}
+		var r *rows
+		if r, err = newRows(res, sp); err == nil {
+			return r, nil
+		}
+	}
+	_ = sp.close()
+	return nil, fmt.Errorf("carto driver: %s %s: %w", method, path, err)
+}

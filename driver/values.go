@@ -1,0 +1,285 @@
+package driver
+
+import (
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// value turns one spooled value of a column into the Go value Rows yields. Nothing it returns
+// shares memory with val, which is reused for the next row.
+func value(f *field, tag byte, val []byte) (driver.Value, error) {
+	if tag == tagNull {
+		return nil, nil
+	}
+	switch f.kind {
+	case kindInt:
+		if tag == tagNumber || tag == tagString {
+			// A string too: a server may send int8 as text to keep its digits.
+			return parseInt(val)
+		}
+	case kindFloat:
+		switch tag {
+		case tagNumber:
+			return strconv.ParseFloat(bytesString(val), 64)
+		case tagString:
+			switch string(val) {
+			case "NaN":
+				return math.NaN(), nil
+			case "Infinity":
+				return math.Inf(1), nil
+			case "-Infinity":
+				return math.Inf(-1), nil
+			}
+			return strconv.ParseFloat(bytesString(val), 64)
+		}
+	case kindNumeric:
+		if tag == tagNumber || tag == tagString {
+			return string(val), nil
+		}
+	case kindBool:
+		switch tag {
+		case tagTrue:
+			return true, nil
+		case tagFalse:
+			return false, nil
+		}
+	case kindTimestamp:
+		if tag == tagString {
+			if t, ok := parseTimestamp(val); ok {
+				return t, nil
+			}
+			// infinity, -infinity, or a form this parser does not know: the text, so that
+			// scanning into a string still works and into a time.Time fails clearly.
+			return string(val), nil
+		}
+	case kindJSON:
+		return rawJSON(tag, val)
+	case kindBytea:
+		return bytea(tag, val)
+	case kindArray:
+		if tag == tagString {
+			// Arrays of types CARTO does not know come as PostgreSQL's array text.
+			return string(val), nil
+		}
+		return rawJSON(tag, val)
+	case kindGeometry:
+		if tag == tagString {
+			return append([]byte(nil), val...), nil
+		}
+	case kindText:
+		if tag == tagString {
+			return string(val), nil
+		}
+	}
+	// kindOther, and values whose JSON kind does not fit the column's type.
+	switch tag {
+	case tagString:
+		return string(val), nil
+	case tagNumber:
+		if n, err := parseInt(val); err == nil {
+			return n, nil
+		}
+		return string(val), nil
+	case tagTrue:
+		return true, nil
+	case tagFalse:
+		return false, nil
+	}
+	return append([]byte(nil), val...), nil
+}
+
+// bytesString views b as a string for a call that does not keep it (strconv copies what it
+// puts in its errors).
+func bytesString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// parseInt reads a JSON number as an int64 from its text, never through float64, so that int8
+// values are exact. CARTO's own server writes int8 rounded to a double, which can come as an
+// exponent (1e+21 cannot be an int8, but 1e+18 can be written so); such text is accepted when
+// it is a whole number in range.
+func parseInt(b []byte) (int64, error) {
+	if len(b) > 0 && len(b) < 19 {
+		neg := b[0] == '-'
+		i := 0
+		if neg {
+			i = 1
+		}
+		if i < len(b) {
+			var n int64
+			for ; i < len(b); i++ {
+				c := b[i] - '0'
+				if c > 9 {
+					break
+				}
+				n = n*10 + int64(c)
+			}
+			if i == len(b) {
+				if neg {
+					n = -n
+				}
+				return n, nil
+			}
+		}
+	}
+	if n, err := strconv.ParseInt(bytesString(b), 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(bytesString(b), 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not an integer", b)
+	}
+	return int64(f), nil
+}
+
+// rawJSON returns the value as JSON text in a fresh slice. Strings were stored unescaped, so
+// they are quoted again.
+func rawJSON(tag byte, val []byte) (driver.Value, error) {
+	switch tag {
+	case tagString:
+		return jsontext.AppendQuote(nil, val)
+	case tagTrue:
+		return []byte("true"), nil
+	case tagFalse:
+		return []byte("false"), nil
+	}
+	return append([]byte(nil), val...), nil
+}
+
+// bytea decodes Node's rendering of a Buffer, {"type":"Buffer","data":[222,173]}, which CARTO's
+// server sends, and PostgreSQL's hex text (\xdead) should a server send that instead.
+func bytea(tag byte, val []byte) (driver.Value, error) {
+	switch tag {
+	case tagRaw:
+		var buf struct {
+			Type string `json:"type"`
+			Data []int  `json:"data"`
+		}
+		if err := json.Unmarshal(val, &buf); err != nil || buf.Type != "Buffer" || buf.Data == nil {
+			return nil, fmt.Errorf("a bytea value is not a Buffer object: %.60s", val)
+		}
+		out := make([]byte, len(buf.Data))
+		for i, n := range buf.Data {
+			if n < 0 || n > 255 {
+				return nil, fmt.Errorf("a bytea value holds %d, not a byte", n)
+			}
+			out[i] = byte(n)
+		}
+		return out, nil
+	case tagString:
+		if len(val) >= 2 && val[0] == '\\' && val[1] == 'x' {
+			out := make([]byte, hex.DecodedLen(len(val)-2))
+			if _, err := hex.Decode(out, val[2:]); err == nil {
+				return out, nil
+			}
+		}
+		return nil, fmt.Errorf("a bytea value is neither a Buffer object nor \\x hex text: %.60q", val)
+	}
+	return nil, errors.New("a bytea value is neither a Buffer object nor \\x hex text")
+}
+
+// zones caches zones by offset in seconds; a timestamptz column of a million rows should not make
+// a million FixedZones.
+var zones sync.Map // int -> *time.Location
+
+func zoneAt(offset int) *time.Location {
+	if offset == 0 {
+		return time.UTC
+	}
+	if z, ok := zones.Load(offset); ok {
+		return z.(*time.Location)
+	}
+	z, _ := zones.LoadOrStore(offset, time.FixedZone("", offset))
+	return z.(*time.Location)
+}
+
+// parseTimestamp reads CARTO's timestamps, YYYY-MM-DDTHH:MM:SS with optional fractional seconds
+// and a zone of Z, ±HH, ±HHMM or ±HH:MM, and plain dates, YYYY-MM-DD. Other forms (extended
+// years, BC, infinity) report false.
+func parseTimestamp(b []byte) (time.Time, bool) {
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, len(s) > 0
+	}
+	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
+		return time.Time{}, false
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > 31 {
+		return time.Time{}, false
+	}
+	if len(b) == 10 {
+		return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
+	}
+	if len(b) < 19 || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	hour, ok1 := num(b[11:13])
+	minute, ok2 := num(b[14:16])
+	sec, ok3 := num(b[17:19])
+	if !ok1 || !ok2 || !ok3 || hour > 24 || minute > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	rest := b[19:]
+	nsec := 0
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		scale := 100000000
+		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+			nsec += int(rest[i]-'0') * scale
+			scale /= 10
+		}
+		if i == 1 {
+			return time.Time{}, false
+		}
+		rest = rest[i:]
+	}
+	loc := time.UTC
+	switch {
+	case len(rest) == 1 && rest[0] == 'Z':
+	case len(rest) >= 3 && (rest[0] == '+' || rest[0] == '-'):
+		h, ok := num(rest[1:3])
+		if !ok {
+			return time.Time{}, false
+		}
+		m := 0
+		switch mm := rest[3:]; {
+		case len(mm) == 0:
+		case len(mm) == 2:
+			m, ok = num(mm)
+		case len(mm) == 3 && mm[0] == ':':
+			m, ok = num(mm[1:])
+		default:
+			ok = false
+		}
+		if !ok || h > 15 || m > 59 {
+			return time.Time{}, false
+		}
+		off := h*3600 + m*60
+		if rest[0] == '-' {
+			off = -off
+		}
+		loc = zoneAt(off)
+	default:
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc), true
+}
