@@ -1,0 +1,202 @@
+package migrate
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4/database"
+)
+
+// lease is a held row of the lock table and the goroutine that keeps it alive.
+type lease struct {
+	stop chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	expires time.Time // as the server last set it
+	lost    error     // why the lease is gone, once it is
+}
+
+func (l *lease) lostErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// LeaseInfo describes who holds a migrations table's lease.
+type LeaseInfo struct {
+	Holder     string
+	AcquiredAt time.Time
+	ExpiresAt  time.Time
+}
+
+// defaultHolder names this process in the lease row, so that a waiting migrator can say who
+// holds the lock.
+func defaultHolder() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Lock takes the migrations table's lease. A second Lock on the same Driver fails at once with
+// database.ErrLocked, as golang-migrate's tests expect. Otherwise it tries to take the lease row
+// with one INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at < now(), so that a lease is only
+// ever taken over after it expired, and retries until the lock timeout. While held, the lease is
+// renewed in the background, including during long Batch jobs.
+func (d *Driver) Lock() error {
+	if !d.locked.CompareAndSwap(false, true) {
+		return database.ErrLocked
+	}
+	l, err := d.acquire()
+	if err != nil {
+		d.locked.Store(false)
+		return err
+	}
+	d.lease = l
+	// Whatever this driver saw of the version before may be stale now: another migrator may have
+	// worked in between.
+	d.setState(versionState{})
+	go d.renew(l)
+	return nil
+}
+
+func (d *Driver) acquire() (*lease, error) {
+	deadline := time.Now().Add(d.cfg.LockTimeout)
+	wait := 100 * time.Millisecond
+	for {
+		expires, ok, err := d.tryAcquire()
+		if err != nil {
+			return nil, fmt.Errorf("migrate: taking the lock in %s: %w", d.cfg.LockTable, err)
+		}
+		if ok {
+			return &lease{stop: make(chan struct{}), done: make(chan struct{}), expires: expires}, nil
+		}
+		if !time.Now().Add(wait).Before(deadline) {
+			return nil, d.lockedError()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-d.ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("migrate: interrupted while waiting for the lock: %w", database.ErrLocked)
+		case <-t.C:
+		}
+		wait = min(wait*2, time.Second)
+	}
+}
+
+// tryAcquire makes one attempt at the lease row.
+func (d *Driver) tryAcquire() (expires time.Time, ok bool, err error) {
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	q := fmt.Sprintf(`INSERT INTO %[1]s AS l (name, holder, acquired_at, expires_at)
+VALUES (%[2]s, %[3]s, now(), now() + %[4]s)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+WHERE l.expires_at < now()
+RETURNING expires_at`, d.lockTable, quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder), intervalLiteral(d.cfg.LockLease))
+	err = d.db.QueryRowContext(ctx, q).Scan(&expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, err
+	}
+	return expires, true, nil
+}
+
+// lockedError says who holds the lease that could not be taken.
+func (d *Driver) lockedError() error {
+	info, err := d.LeaseHolder()
+	if err != nil || info == nil {
+		return fmt.Errorf("migrate: no lock after %s: %w", d.cfg.LockTimeout, database.ErrLocked)
+	}
+	return fmt.Errorf("migrate: no lock after %s: %s holds it since %s, its lease runs until %s unless renewed: %w",
+		d.cfg.LockTimeout, info.Holder, info.AcquiredAt.UTC().Format(time.RFC3339), info.ExpiresAt.UTC().Format(time.RFC3339), database.ErrLocked)
+}
+
+// LeaseHolder reports who holds the migrations table's lease, or nil when nobody does.
+func (d *Driver) LeaseHolder() (*LeaseInfo, error) {
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	var info LeaseInfo
+	err := d.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT holder, acquired_at, expires_at FROM %s WHERE name = %s AND expires_at >= now()`,
+		d.lockTable, quoteLiteral(d.cfg.MigrationsTable))).Scan(&info.Holder, &info.AcquiredAt, &info.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("migrate: reading %s: %w", d.cfg.LockTable, err)
+	}
+	return &info, nil
+}
+
+// renew extends the lease every third of its length until Unlock. A renewal that finds the row
+// taken by someone else marks the lease lost; the guards in SetVersion and in every Batch job
+// then refuse to go on. A renewal that fails for another reason (the network) is tried again at
+// the next tick: the lease has two more thirds to live.
+func (d *Driver) renew(l *lease) {
+	defer close(l.done)
+	t := time.NewTicker(d.cfg.LockLease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := d.metaContext()
+		var expires time.Time
+		err := d.db.QueryRowContext(ctx, fmt.Sprintf(`UPDATE %s SET expires_at = now() + %s WHERE name = %s AND holder = %s RETURNING expires_at`,
+			d.lockTable, intervalLiteral(d.cfg.LockLease), quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder))).Scan(&expires)
+		cancel()
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			l.mu.Lock()
+			l.lost = fmt.Errorf("migrate: the lease on %s was taken over by another migrator (it expired at %s)",
+				d.cfg.MigrationsTable, l.expires.UTC().Format(time.RFC3339))
+			l.mu.Unlock()
+			return
+		case err == nil:
+			l.mu.Lock()
+			l.expires = expires
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Unlock stops renewing the lease and deletes the row, if it is still this driver's. It works
+// after Interrupt.
+func (d *Driver) Unlock() error {
+	if !d.locked.Load() {
+		return database.ErrNotLocked
+	}
+	l := d.lease
+	close(l.stop)
+	<-l.done
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	_, err := d.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE name = %s AND holder = %s`,
+		d.lockTable, quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder)))
+	d.lease = nil
+	d.locked.Store(false)
+	if err != nil {
+		// The lease will expire by itself; say when, so nobody waits in vain.
+		return fmt.Errorf("migrate: releasing the lock (it expires by itself within %s): %w", d.cfg.LockLease, err)
+	}
+	return nil
+}
+
+// intervalLiteral writes d as a PostgreSQL interval in milliseconds.
+func intervalLiteral(d time.Duration) string {
+	return fmt.Sprintf("interval '%d milliseconds'", d.Milliseconds())
+}

@@ -1,0 +1,287 @@
+package migrate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gocarto/carto/batch"
+)
+
+// Statement markers: before each statement the job sets the step sequence to nonce<<stepBits + i.
+// setval is never rolled back, so after a failed job the sequence still tells which statement
+// ran last, and the nonce tells that it was this job that set it.
+const (
+	stepBits = 20
+	stepMask = 1<<stepBits - 1
+)
+
+// cancelTimeout bounds the cleanup after Interrupt: the DELETE of the job and the wait for it to
+// reach a final state.
+const cancelTimeout = 30 * time.Second
+
+// Run applies one migration as one Batch SQL job, and waits for it. The job is a single query
+// string, so PostgreSQL runs it as one transaction: it either applies whole or not at all. The
+// job first takes the migrations table's advisory lock and checks that schema_migrations still
+// holds the dirty version golang-migrate just set (and that this driver still holds the lease),
+// so even a migrator whose lease was stolen cannot apply a migration twice.
+//
+// The migration must fit in one Batch job, 16 KiB of JSON (see BatchLimit); a larger one is an
+// error wrapping ErrTooLarge. Splitting it over several queries of a multi-query job would commit
+// each part on its own, and a failure in the middle would leave it half applied.
+//
+// A failure is a *MigrationError naming the migration, the statement that failed and
+// PostgreSQL's message; the version stays dirty.
+func (d *Driver) Run(migration io.Reader) error {
+	started := time.Now()
+	mig := d.currentMigration()
+	fail := func(err error) error {
+		e := &MigrationError{Version: mig.version, Down: mig.down, Target: mig.target, Err: err}
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInterrupted) {
+			e.Reason = err.Error()
+		}
+		return e
+	}
+	if d.ctx.Err() != nil {
+		return fail(fmt.Errorf("%w before it started", ErrInterrupted))
+	}
+	body, err := readMigration(migration)
+	if err != nil {
+		return fail(err)
+	}
+	stmts, ok := splitStatements(body)
+	if ok && len(stmts) == 0 {
+		return nil // only comments and blanks: nothing to run, no job to create
+	}
+	if !d.getState().known {
+		if _, _, err := d.Version(); err != nil {
+			return fail(err)
+		}
+	}
+	if l := d.lease; l != nil {
+		if err := l.lostErr(); err != nil {
+			return fail(err)
+		}
+	}
+
+	nonce := randomNonce()
+	marked := ok
+	q := d.jobSQL(body, stmts, marked, nonce, mig)
+	if d.jobLen(q) > BatchLimit && marked {
+		// The markers cost about 40 bytes a statement; without them a failure names the whole
+		// migration instead of the statement.
+		marked = false
+		q = d.jobSQL(body, stmts, marked, nonce, mig)
+	}
+	if n := d.jobLen(q); n > BatchLimit {
+		return fail(fmt.Errorf("%w: its Batch job would be %d characters of JSON (the migration is %d bytes), over the Batch SQL API's limit of %d (16 KiB); split it into several migrations, and load bulk data with the COPY or Import API",
+			ErrTooLarge, n, len(body), BatchLimit))
+	}
+
+	ev := Event{Version: mig.version, Down: mig.down, Started: started}
+	job, err := d.createJob(q)
+	if err != nil {
+		if d.ctx.Err() != nil {
+			return fail(fmt.Errorf("%w while its Batch job was being created: %v", ErrInterrupted, err))
+		}
+		return fail(fmt.Errorf("creating the Batch job: %w", err))
+	}
+	ev.Job, ev.Created = job, time.Now()
+	d.emit(ev)
+
+	final, err := d.jobs.Wait(d.ctx, job.ID, batch.OnChange(func(j *batch.Job) {
+		ev.Job = j
+		ev.Changes++
+		d.emit(ev)
+	}))
+	if err != nil && d.ctx.Err() != nil {
+		final, err = d.cancelJob(job.ID)
+		if err == nil && final.Status == batch.Done {
+			// The job finished before the DELETE reached it: the migration is applied, and
+			// saying otherwise would be a lie. golang-migrate records it clean and stops.
+			d.finish(ev, final)
+			return nil
+		}
+		e := fail(fmt.Errorf("%w: its Batch job was cancelled on the server and rolled back", ErrInterrupted)).(*MigrationError)
+		e.JobID = job.ID
+		if err != nil {
+			e.Err = errors.Join(e.Err, err)
+			e.Reason = fmt.Sprintf("interrupted; cancelling Batch job %s failed (%v), it may still run", job.ID, err)
+		}
+		d.finish(ev, final)
+		return e
+	}
+	d.finish(ev, final)
+
+	var jobErr *batch.JobError
+	switch {
+	case errors.As(err, &jobErr):
+		e := fail(err).(*MigrationError)
+		e.JobID, e.Reason = job.ID, jobErr.FailedReason
+		if jobErr.Status != batch.Failed {
+			// Someone cancelled it (a DELETE from elsewhere): it was rolled back all the same.
+			e.Reason = fmt.Sprintf("its Batch job ended %s, not by this migrator", jobErr.Status)
+			return e
+		}
+		if marked && !strings.HasPrefix(jobErr.FailedReason, guardPrefix) {
+			d.locateFailure(e, stmts, nonce)
+		}
+		return e
+	case err != nil:
+		e := fail(fmt.Errorf("waiting for Batch job %s: %w", job.ID, err)).(*MigrationError)
+		e.JobID = job.ID
+		return e
+	case final == nil || final.Status != batch.Done:
+		e := fail(fmt.Errorf("Batch job %s ended %s", job.ID, statusOf(final))).(*MigrationError)
+		e.JobID = job.ID
+		if final != nil && final.FailedReason != "" {
+			e.Reason = final.FailedReason
+		}
+		return e
+	}
+	return nil
+}
+
+func statusOf(j *batch.Job) string {
+	if j == nil {
+		return "in an unknown state"
+	}
+	return string(j.Status)
+}
+
+// migrationInfo says which migration Run is applying, worked out from the version golang-migrate
+// set dirty just before and the one it replaced.
+type migrationInfo struct {
+	version, target int
+	down            bool
+}
+
+func (d *Driver) currentMigration() migrationInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := migrationInfo{version: d.state.version, target: d.state.version}
+	if d.prev.known && !d.prev.dirty && d.state.known && d.state.dirty && d.prev.version > d.state.version {
+		m.version, m.down = d.prev.version, true
+	}
+	return m
+}
+
+// readMigration reads a migration, refusing more than could ever fit in a Batch job, and text
+// PostgreSQL would refuse anyway.
+func readMigration(r io.Reader) (string, error) {
+	// A UTF-16 code unit of the job is at most 3 bytes of UTF-8.
+	const maxBytes = 3 * BatchLimit
+	raw, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the migration: %w", err)
+	}
+	if len(raw) > maxBytes {
+		return "", fmt.Errorf("%w: it is over %d bytes, and a Batch SQL job is limited to %d characters (16 KiB); split it into several migrations, and load bulk data with the COPY or Import API",
+			ErrTooLarge, maxBytes, BatchLimit)
+	}
+	body := string(raw)
+	if !utf8.ValidString(body) {
+		return "", errors.New("the migration is not valid UTF-8")
+	}
+	if i := strings.IndexByte(body, 0); i >= 0 {
+		return "", fmt.Errorf("the migration holds a NUL byte at line %d, which PostgreSQL refuses", strings.Count(body[:i], "\n")+1)
+	}
+	return body, nil
+}
+
+// jobSQL builds the job's single query: advisory lock, guards, then the migration, with a marker
+// before each statement when marked.
+func (d *Driver) jobSQL(body string, stmts []statement, marked bool, nonce int64, mig migrationInfo) string {
+	var b strings.Builder
+	b.Grow(len(body) + 512 + 48*len(stmts))
+	fmt.Fprintf(&b, "SELECT pg_advisory_xact_lock(%d);\nDO $cartomigrate$\nBEGIN\n", d.lockKey)
+	dir := "up"
+	if mig.down {
+		dir = "down"
+	}
+	d.writeGuards(&b, fmt.Sprintf("applying migration %d (%s)", mig.version, dir))
+	b.WriteString("  NULL;\nEND\n$cartomigrate$;\n")
+	if !marked {
+		b.WriteString(body)
+		return b.String()
+	}
+	seq := quoteLiteral(d.stepSeq)
+	prev := 0
+	for i, s := range stmts {
+		b.WriteString(body[prev:s.Start])
+		fmt.Fprintf(&b, "SELECT setval(%s, %d); ", seq, nonce<<stepBits+int64(i+1))
+		prev = s.Start
+	}
+	b.WriteString(body[prev:])
+	return b.String()
+}
+
+// jobLen is the size CARTO will measure for the job that carries q.
+func (d *Driver) jobLen(q string) int {
+	if d.cfg.BatchTimeout > 0 {
+		// {"query":{"query":[{"query":"...","timeout":N}]}}
+		return len(`{"query":{"query":[{"query":,"timeout":}]}}`) + jsStringLen(q) + len(fmt.Sprint(d.cfg.BatchTimeout.Milliseconds()))
+	}
+	return len(`{"query":}`) + jsStringLen(q)
+}
+
+func (d *Driver) createJob(q string) (*batch.Job, error) {
+	if d.cfg.BatchTimeout > 0 {
+		return d.jobs.CreateJob(d.ctx, batch.JobSpec{Queries: []batch.Query{{SQL: q, Timeout: d.cfg.BatchTimeout}}})
+	}
+	return d.jobs.Create(d.ctx, q)
+}
+
+// cancelJob cancels the job after an interrupt, on a context of its own (the driver's has ended),
+// and waits until the server reports it final, so that no query of it is left running when Run
+// returns.
+func (d *Driver) cancelJob(id string) (*batch.Job, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), cancelTimeout)
+	defer cancel()
+	job, cerr := d.jobs.Cancel(ctx, id)
+	if cerr == nil && job != nil && job.Status.Final() {
+		return job, nil
+	}
+	// The DELETE failed (the job may have finished first) or left it not yet final: look.
+	job, err := d.jobs.Wait(ctx, id)
+	var jobErr *batch.JobError
+	if errors.As(err, &jobErr) {
+		err = nil
+		if job == nil {
+			job = &batch.Job{ID: id, Status: batch.Failed, FailedReason: jobErr.FailedReason}
+		}
+	}
+	if err != nil {
+		return job, errors.Join(cerr, err)
+	}
+	return job, nil
+}
+
+// locateFailure reads the step sequence to learn which statement the failed job was running.
+func (d *Driver) locateFailure(e *MigrationError, stmts []statement, nonce int64) {
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	var last int64
+	if err := d.db.QueryRowContext(ctx, "SELECT last_value FROM "+d.stepSeq).Scan(&last); err != nil {
+		return
+	}
+	i := int(last & stepMask)
+	if last>>stepBits != nonce || i < 1 || i > len(stmts) {
+		return
+	}
+	s := stmts[i-1]
+	e.Statement, e.StatementIndex, e.Statements, e.Line = strings.TrimSpace(s.Text), i, len(stmts), s.Line
+}
+
+// randomNonce returns a positive number below 2^31, so that nonce<<stepBits + i fits a sequence.
+func randomNonce() int64 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint32(b[:])>>1) + 1
+}
