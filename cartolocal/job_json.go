@@ -32,15 +32,16 @@ func parseObject(v jsontext.Value) (*object, error) {
 	}
 	o := &object{}
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return nil, err
 		}
+		name := tok.String() // the token is void after the next read
 		val, err := dec.ReadValue()
 		if err != nil {
 			return nil, err
 		}
-		o.set(name.String(), val.Clone())
+		o.set(name, val.Clone())
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func lockJob(ctx context.Context, tx pgx.Tx, id, user string) (*job, int32, erro
 // count and the insert run under a per-user lock so concurrent creates cannot pass the limit.
 func (js *jobService) insertJob(ctx context.Context, j *job) error {
 	return pgx.BeginFunc(ctx, js.s.admin, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7262978311549412, hashtext($1))`, j.user); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(72629783, hashtext($1))`, j.user); err != nil {
 			return err
 		}
 		var queued int
