@@ -1,9 +1,168 @@
 package cartolocal
 
-// OWNED BY the "cartolocal SQL API" helper: replace this placeholder.
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
-import "net/http"
+// mayWriteRE is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js), which
+// decides the Cache-Control max-age.
+var mayWriteRE = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
 
+// handleSQL answers GET/POST /api/:version/sql as CARTO's SQL API 6.0.0 does
+// (lib/api/sql/query-controller.js): CORS, user, body, key, parameters, then the query streamed in
+// the asked format, rows first, with the status line held back until the first row is ready so
+// that an error before it is a normal error answer.
 func (s *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
-	writeError(w, &apiError{Status: 404, Message: "not yet"})
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Headers", "*")
+	h.Set("Access-Control-Expose-Headers", "*")
+	if r.Method == http.MethodOptions {
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	query, _ := url.ParseQuery(r.URL.RawQuery)
+	if c := query["client"]; len(c) > 0 && c[0] != "" && utf8.ValidString(c[0]) {
+		h["Carto-Client"] = c[:1]
+	}
+	cb := queryCallback(r)
+	fail := func(e *apiError) { writeSQLError(w, cb, e) }
+
+	u, aerr := s.resolveUser(r)
+	if name := r.PathValue("user"); name != "" {
+		h.Set("Carto-User", name)
+	} else if u != nil {
+		h.Set("Carto-User", u.Name)
+	}
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	p, aerr := readParams(r)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	who, aerr := s.authenticate(r, p)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	h.Set("Vary", "Authorization")
+	sp, aerr := parseSQLParams(p, query)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	switch {
+	case sp.cachePolicy == "persist":
+		h.Set("Cache-Control", "public,max-age=31536000")
+	case mayWriteRE.MatchString(sp.q):
+		h.Set("Cache-Control", "no-cache,max-age=0,must-revalidate,public")
+	default:
+		// cartolocal keeps no table metadata: every read is cached as CARTO caches reads of tables
+		// with metadata, behind no-cache (revalidate first).
+		h.Set("Cache-Control", "no-cache,max-age=31536000,must-revalidate,public")
+	}
+	now := time.Now().UTC().Format(http.TimeFormat)
+	h.Set("Last-Modified", now)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, jsonpErr: cb}
+
+	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
+	skip := skipper(sp.skipfields)
+	callback := jsonpCallback(sp.callback)
+	var f rowFormat
+	var ctype, ext string
+	var csv *csvFormat
+	switch sp.format {
+	case "geojson":
+		sql = geojsonQuery(sql, sp.dp)
+		f = &geojsonFormat{enc: valueEncoder{nanNull: true}, skip: skip, callback: callback}
+		ctype, ext = "application/json; charset=utf-8", "geojson"
+	case "csv":
+		csv = &csvFormat{}
+		f = csv
+		ctype, ext = "text/csv; charset=utf-8; header=present", "csv"
+	default:
+		ext2, err := s.extTypeNames(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.logf("cartolocal: reading PostGIS type OIDs: %v", err)
+		}
+		f = &jsonFormat{names: typeNames{ext: ext2}, skip: skip, callback: callback}
+		ctype, ext = "application/json; charset=utf-8", "json"
+	}
+	if strings.IndexByte(sql, 0) >= 0 {
+		fail(badRequest(`invalid byte sequence for encoding "UTF8": 0x00`))
+		return
+	}
+	disposition := "attachment"
+	if sp.inline {
+		disposition = "inline"
+	}
+	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+now+`";`)
+	h.Set("Content-Type", ctype)
+
+	conn, err := who.User.Acquire(ctx, who.Master)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.logf("cartolocal: user %s: acquiring a connection: %v", who.User.Name, err)
+		fail(&apiError{Status: http.StatusInternalServerError, Message: "cannot connect to the database"})
+		return
+	}
+	defer conn.Release()
+
+	if csv != nil {
+		names, err := csvColumnNames(run, conn, sql, skip)
+		if err != nil {
+			if ctx.Err() == nil {
+				fail(sqlError(err))
+			}
+			return
+		}
+		csv.header = names
+		sql = csvQuery(stripTrailingSemicolon(sql), names)
+	}
+	err = run.exec(conn, sql, f)
+	if err != nil && !errors.Is(err, errClientGone) {
+		fail(sqlError(err))
+	}
+}
+
+// writeSQLError answers an error as CARTO's error middleware does: JSON with Content-Disposition
+// inline, or, when the URL has a callback, Express's res.jsonp wrapper with status 200.
+func writeSQLError(w http.ResponseWriter, callback string, e *apiError) {
+	if callback == "" {
+		writeError(w, e)
+		return
+	}
+	h := w.Header()
+	for k, v := range e.Header {
+		h[k] = v
+	}
+	name := jsonpCallback(callback)
+	body := strings.NewReplacer("\u2028", `\u2028`, "\u2029", `\u2029`).Replace(string(e.body()))
+	out := "/**/ typeof " + name + " === 'function' && " + name + "(" + body + ");"
+	h.Set("Content-Disposition", "inline")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(out))
 }
