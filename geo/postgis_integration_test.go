@@ -45,7 +45,7 @@ var geometriesSQL = []string{
 	`'SRID=4326;GEOMETRYCOLLECTION(POINT Z (1 2 3), LINESTRING Z (0 0 0, 1 1 1))'`,
 	`'SRID=4326;GEOMETRYCOLLECTION EMPTY'`,
 	`'SRID=4326;MULTIPOLYGON EMPTY'`,
-	`ST_Buffer('SRID=3857;POINT(-412000 4920000)'::geometry, 1000, 250)`,      // 1001-vertex polygon
+	`ST_Buffer('SRID=3857;POINT(-412000 4920000)'::geometry, 1000, 250)`,     // 1001-vertex polygon
 	`ST_Force3DZ(ST_Buffer('SRID=4326;POINT(-3.7 40.4)'::geometry, 0.1, 8))`, // POLYGON Z
 	`ST_Force4D(ST_Multi(ST_Buffer('SRID=4326;LINESTRING(0 0, 1 1)'::geometry, 0.2)))`,
 	`ST_Collect(ARRAY['SRID=4326;POINT(1 2)'::geometry, 'SRID=4326;POLYGON((0 0,1 0,1 1,0 0))', 'SRID=4326;MULTILINESTRING((0 0,1 1),(2 2,3 3))'])`,
@@ -238,4 +238,3 @@ func points(g orb.Geometry) []orb.Point {
 	}
 	return nil
 }
-
