@@ -251,7 +251,9 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 	cc.RuntimeParams = map[string]string{
 		"application_name": "cartolocal/" + c.user,
 		"search_path":      c.srv.searchPath(c.schema),
+		"TimeZone":         "UTC", // as CARTO's servers run: timestamptz text (CSV) in UTC
 	}
+	cc.OnNotice = dispatchNotice // the SQL API collects RAISE NOTICE/WARNING/INFO per request
 	if t := c.srv.cfg.StatementTimeout; t > 0 {
 		cc.RuntimeParams["statement_timeout"] = fmt.Sprint(t.Milliseconds())
 	}
