@@ -102,6 +102,7 @@ func (js *jobService) step(user string) (bool, error) {
 		case execErr != nil && js.ctx.Err() != nil:
 			// Shutting down: back to the queue, as CARTO's drain does.
 			err = cur.setStatus(jobPending, "")
+			js.s.logf("cartolocal: batch: job %s interrupted by shutdown; it runs again at the next start", j.id)
 		case execErr != nil:
 			err = cur.setStatus(jobFailed, statementError(execErr))
 		default:
