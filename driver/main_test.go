@@ -1,0 +1,12 @@
+package driver
+
+import (
+	"os"
+	"testing"
+
+	"github.com/gocarto/carto/cartolocal/cartotest"
+)
+
+// TestMain shares one cartolocal server (and its PostgreSQL) among the package's tests, and
+// fails the run if goroutines leak.
+func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
