@@ -560,3 +560,96 @@ func TestManyJobsConcurrently(t *testing.T) {
 		delays[len(delays)/2].Round(time.Millisecond), delays[0].Round(time.Millisecond),
 		delays[len(delays)-1].Round(time.Millisecond), float64(ct.n.Load())/float64(workers*perWorker))
 }
+
+// A query's own timeout caps it (min of the account's batch timeout and the query's).
+func TestQueryTimeout(t *testing.T) {
+	acct := cartotest.New(t)
+	b := batch.New(acct.Client(t))
+	ctx := ctxT(t, time.Minute)
+	job, err := b.CreateJob(ctx, batch.JobSpec{Queries: []batch.Query{{SQL: "select pg_sleep(5)", Timeout: 200 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = b.Wait(ctx, job.ID, batch.PollInterval(20*time.Millisecond, 100*time.Millisecond))
+	var je *batch.JobError
+	if !errors.As(err, &je) || je.FailedReason != "canceling statement due to statement timeout" {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 4*time.Second {
+		t.Fatalf("took %v", time.Since(start))
+	}
+}
+
+// Cancelling a running fallback job: the running query is cancelled, the rest and every
+// fallback skipped, as CARTO's JobFallback does.
+func TestCancelRunningFallbackJob(t *testing.T) {
+	acct := cartotest.New(t)
+	acct.Exec(t, `CREATE TABLE log (id int, v text)`)
+	b := batch.New(acct.Client(t))
+	ctx := ctxT(t, time.Minute)
+	job, err := b.CreateJob(ctx, batch.JobSpec{
+		Queries: []batch.Query{
+			{SQL: "select pg_sleep(30)", OnError: "insert into log values (1, 'onerror')"},
+			{SQL: "insert into log values (2, 'q2')", OnSuccess: "insert into log values (3, 'onsuccess')"},
+		},
+		OnError: "insert into log values (4, 'job onerror')",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, b, job.ID, batch.Running)
+	c, err := b.Cancel(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []batch.Status
+	for _, q := range c.Queries {
+		got = append(got, q.Status, q.FallbackStatus)
+	}
+	want := []batch.Status{batch.Cancelled, batch.Skipped, batch.Skipped, batch.Skipped}
+	if c.Status != batch.Cancelled || c.FallbackStatus != batch.Skipped || !slices.Equal(got, want) {
+		t.Fatalf("cancelled job %s/%s queries %v, want cancelled/skipped %v", c.Status, c.FallbackStatus, got, want)
+	}
+	// Nothing else runs for it; the next job of the account does.
+	if j, err := b.Run(ctx, "insert into log values (5, 'next')"); err != nil || j.Status != batch.Done {
+		t.Fatalf("next job: %+v, %v", j, err)
+	}
+	if rows := values(t, acct, "log"); !slices.Equal(rows, []string{"5:next"}) {
+		t.Fatalf("rows = %q", rows)
+	}
+}
+
+// A job that selects many rows runs with flat memory and succeeds.
+func TestBigResultJob(t *testing.T) {
+	acct := cartotest.New(t)
+	b := batch.New(acct.Client(t))
+	if j, err := b.Run(ctxT(t, time.Minute), "select g, repeat('x', 100) from generate_series(1, 200000) g"); err != nil || j.Status != batch.Done {
+		t.Fatalf("job = %+v, %v", j, err)
+	}
+}
+
+// Two accounts' jobs run at the same time; one account's run one after the other.
+func TestUsersRunInParallel(t *testing.T) {
+	a, c := cartotest.New(t), cartotest.New(t)
+	ba, bc := batch.New(a.Client(t)), batch.New(c.Client(t))
+	ctx := ctxT(t, time.Minute)
+	ja, err := ba.Create(ctx, "select pg_sleep(30)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc, err := bc.Create(ctx, "select pg_sleep(30)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, ba, ja.ID, batch.Running)
+	waitStatus(t, bc, jc.ID, batch.Running)
+	for _, x := range []struct {
+		b  *batch.Client
+		id string
+	}{{ba, ja.ID}, {bc, jc.ID}} {
+		if _, err := x.b.Cancel(ctx, x.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // step runs the next query of the user's oldest queued job, as CARTO's JobRunner.run does: mark
@@ -80,7 +81,7 @@ func (js *jobService) step(user string) (bool, error) {
 	// CARTO sends the job as one simple-query message: a multi-statement string is one implicit
 	// transaction. The comment names the job in pg_stat_activity.
 	stmt := fmt.Sprintf("SET statement_timeout=%d; /* %s */ %s", timeout.Milliseconds(), j.id, sql)
-	_, execErr := conn.Conn().PgConn().Exec(runCtx, stmt).ReadAll()
+	execErr := execDiscard(runCtx, conn.Conn().PgConn(), stmt)
 
 	// The connection never goes back to the pool: the job may have left session state behind (a
 	// timeout, an open transaction), and after a cancel its backend must go away.
@@ -117,6 +118,22 @@ func (js *jobService) step(user string) (bool, error) {
 		err = nil // expired or deleted meanwhile
 	}
 	return true, err
+}
+
+// execDiscard runs a simple-query message and throws its rows away as they come: a job's results
+// are never returned, so memory stays flat whatever the query selects.
+func execDiscard(ctx context.Context, pc *pgconn.PgConn, sql string) error {
+	mrr := pc.Exec(ctx, sql)
+	for mrr.NextResult() {
+		rr := mrr.ResultReader()
+		for rr.NextRow() {
+		}
+		if _, err := rr.Close(); err != nil {
+			_ = mrr.Close()
+			return err
+		}
+	}
+	return mrr.Close()
 }
 
 // forget removes a finished run and wakes whoever waits for it.

@@ -409,3 +409,48 @@ func TestJobRestart(t *testing.T) {
 		t.Fatalf("rows = %v, want %v", got, want)
 	}
 }
+
+// TestJobQueryForms covers the other ways a query parameter can come, and what is refused.
+func TestJobQueryForms(t *testing.T) {
+	acct := cartotest.New(t)
+	h := newJobHTTP(t, acct)
+	key := acct.MasterKey
+	for _, c := range []struct {
+		body   string
+		status int
+		want   string // a substring of the answer
+	}{
+		{`{"query":5}`, 400, `{"error":["there is no job class for the provided query"]}`},
+		{`{"query":true}`, 400, `{"error":["there is no job class for the provided query"]}`},
+		{`{"query":null}`, 400, `{"error":["You must indicate a valid SQL"]}`},
+		{`{"query":""}`, 400, `{"error":["You must indicate a valid SQL"]}`},
+		{`{"query":[]}`, 400, `{"error":["You must indicate a valid SQL"]}`},
+		{`{"query":[1]}`, 400, `{"error":["there is no job class for the provided query"]}`},
+		{`{"query":{"query":"select 1"}}`, 400, `{"error":["there is no job class for the provided query"]}`},
+		{`{"query":{"query":[{"sql":"select 1"}]}}`, 400, `{"error":["there is no job class for the provided query"]}`},
+		{`not json`, 400, `"error"`},
+		// The stored form of a multi-query job is accepted on input, other keys kept in order.
+		{`{"query":[{"query":"select 1","status":"pending"},"select 2"]}`, 201, `"query":[{"query":"select 1","status":"pending"},{"query":"select 2","status":"pending"}]`},
+		// Key order of a fallback job is the user's; a timeout stays where it was given.
+		{`{"query":{"onerror":"select 9","query":[{"timeout":1000,"query":"select 1","id":"a:b:c"}]}}`, 201,
+			`"query":{"onerror":"select 9","query":[{"timeout":1000,"query":"select 1","id":"a:b:c","status":"pending"}]},`},
+		// Form bodies: query[] makes a multi-query job.
+		{"query%5B%5D=select+1&query%5B%5D=select+2", 201, `"query":[{"query":"select 1","status":"pending"},{"query":"select 2","status":"pending"}]`},
+		// The size is counted in UTF-16 units, as JavaScript's string length: "é" is one, "😀" two.
+		{`{"query":"select '` + strings.Repeat("é", 16360) + `'"}`, 201, `"status":"pending"`},
+		{`{"query":"select '` + strings.Repeat("😀", 8190) + `'"}`, 400, `Your payload is too large: 16401 bytes.`},
+	} {
+		body := c.body
+		if body == "not json" {
+			// A JSON Content-Type with a body that is not JSON.
+			body = "{not json"
+		}
+		st, _, got := h.do("POST", "", key, body, false)
+		if st != c.status || !strings.Contains(got, c.want) {
+			t.Errorf("%.80s: %d %.300s", body, st, got)
+		}
+		if st == 201 {
+			h.do("DELETE", "/"+uuidRE.FindString(got), key, "", false)
+		}
+	}
+}
