@@ -26,6 +26,7 @@ func openDriver(t *testing.T, acct *cartotest.Account, params string) *cmigrate.
 // TestGolangMigrateSuite runs golang-migrate's own driver tests (database/testing.Test): nil
 // version first, Lock twice, Unlock, Run, SetVersion/Version round trips, Drop.
 func TestGolangMigrateSuite(t *testing.T) {
+	t.Parallel()
 	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	dtest.Test(t, d, []byte("CREATE TABLE suite_t (id int PRIMARY KEY); INSERT INTO suite_t VALUES (1);"))

@@ -81,10 +81,12 @@ func (d *Driver) acquire() (*lease, error) {
 		if ok {
 			return &lease{stop: make(chan struct{}), done: make(chan struct{}), expires: expires}, nil
 		}
-		if !time.Now().Add(wait).Before(deadline) {
+		left := time.Until(deadline)
+		if left <= 0 {
 			return nil, d.lockedError()
 		}
-		t := time.NewTimer(wait)
+		// The last try comes at the deadline itself.
+		t := time.NewTimer(min(wait, left))
 		select {
 		case <-d.ctx.Done():
 			t.Stop()

@@ -1,0 +1,2 @@
+-- The table's sequence, trigger and indexes go with it.
+DROP TABLE places;

@@ -1,0 +1,2 @@
+DROP INDEX places_service_area_idx;
+ALTER TABLE places DROP COLUMN service_area;

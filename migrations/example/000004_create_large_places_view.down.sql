@@ -1,0 +1,1 @@
+DROP VIEW large_places;

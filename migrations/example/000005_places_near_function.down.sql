@@ -1,0 +1,1 @@
+DROP FUNCTION places_near(float8, float8, float8);

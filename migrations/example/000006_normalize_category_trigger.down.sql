@@ -1,0 +1,2 @@
+DROP TRIGGER places_normalize_category ON places;
+DROP FUNCTION places_normalize_category();
