@@ -1,0 +1,89 @@
+// Command kill_query cancels a query a CARTO account is running, given its process id (from
+// running_queries), with pg_cancel_backend; -terminate ends the whole session instead, with
+// pg_terminate_backend.
+//
+//	kill_query -dsn carto://alice:KEY@alice.carto.com -pid 12345
+//
+// PostgreSQL lets a role signal only its own sessions, so an account can stop its own SQL API
+// queries and Batch SQL jobs and nothing else. The client whose query is cancelled gets CARTO's
+// answer to a cancelled statement, which is the one for a statement timeout: 429, "You are over
+// platform's limits: SQL query timeout error", detail "datasource".
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	_ "github.com/gocarto/carto/driver"
+)
+
+// args are the program's options.
+type args struct {
+	PID       int64 // the backend to signal
+	Terminate bool  // end the session rather than cancel its query
+}
+
+func main() {
+	var a args
+	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	flag.Int64Var(&a.PID, "pid", 0, "process id of the query to cancel, as running_queries lists it (required)")
+	flag.BoolVar(&a.Terminate, "terminate", false, "terminate the session (pg_terminate_backend) instead of cancelling its query")
+	flag.Parse()
+	if *dsn == "" || a.PID <= 0 {
+		fmt.Fprintln(os.Stderr, "usage: kill_query -dsn carto://USER:API_KEY@HOST -pid PID (or set CARTO_DSN)")
+		flag.PrintDefaults()
+		os.Exit(2)
+	}
+	db, err := sql.Open("carto", *dsn)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kill_query:", err)
+		os.Exit(1)
+	}
+	defer db.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, db, a, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "kill_query:", err)
+		os.Exit(1)
+	}
+}
+
+// run signals the backend a.PID after checking that it is one of the account's sessions, and
+// says on w what it stopped.
+func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
+	var state, query string
+	err := db.QueryRowContext(ctx, `SELECT coalesce(state, '') AS state, coalesce(query, '') AS query
+		FROM pg_stat_activity
+		WHERE pid = $1 AND usename = current_user AND datname = current_database()`, a.PID).Scan(&state, &query)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no session of this account has pid %d (running_queries lists them)", a.PID)
+	}
+	if err != nil {
+		return err
+	}
+	if !a.Terminate && state != "active" {
+		return fmt.Errorf("pid %d runs no query (it is %s); -terminate ends the session", a.PID, state)
+	}
+
+	fn, did := "pg_cancel_backend", "cancelled the query of"
+	if a.Terminate {
+		fn, did = "pg_terminate_backend", "terminated"
+	}
+	var ok bool
+	if err := db.QueryRowContext(ctx, "SELECT "+fn+"($1) AS signalled", a.PID).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		// PostgreSQL answers false (with a warning) when the process is gone.
+		return fmt.Errorf("pid %d could not be signalled: it has probably just ended", a.PID)
+	}
+	_, err = fmt.Fprintf(w, "%s pid %d: %s\n", did, a.PID, strings.Join(strings.Fields(query), " "))
+	return err
+}
