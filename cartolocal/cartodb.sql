@@ -282,10 +282,12 @@ DECLARE
   tables text[];
 BEGIN
   EXECUTE 'EXPLAIN (FORMAT JSON, VERBOSE) ' || query INTO plan;
-  SELECT coalesce(array_agg(DISTINCT format('%I.%I', node->>'Schema', node->>'Relation Name') ORDER BY 1), '{}')
-    INTO tables
-  FROM jsonb_path_query(plan::jsonb, 'strict $.**') AS node
-  WHERE jsonb_typeof(node) = 'object' AND node ? 'Relation Name';
+  SELECT coalesce(array_agg(name ORDER BY name), '{}') INTO tables
+  FROM (
+    SELECT DISTINCT format('%I.%I', node->>'Schema', node->>'Relation Name') AS name
+    FROM jsonb_path_query(plan::jsonb, 'strict $.**') AS node
+    WHERE jsonb_typeof(node) = 'object' AND node ? 'Relation Name'
+  ) AS found;
   RETURN tables;
 END
 $$;

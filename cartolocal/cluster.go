@@ -122,10 +122,72 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := c.owner.makeTraversable(c.dataDir, c.logf); err != nil {
 		return err
 	}
+	tmpl := findTemplate(c.binDir)
+	if tmpl != nil && tmpl.complete() && isEmptyDir(c.dataDir) {
+		err := c.fromTemplate(ctx, tmpl)
+		if err == nil {
+			return nil
+		}
+		// A damaged template costs this start its speed, nothing else.
+		c.logf("cartolocal: not using the cluster template %s: %v", tmpl.dir, err)
+		c.stopProcess()
+		if err := os.RemoveAll(c.dataDir); err != nil {
+			return fmt.Errorf("cartolocal: %w", err)
+		}
+	}
+	fresh := isEmptyDir(c.dataDir)
 	if err := c.prepareDataDir(ctx); err != nil {
 		return err
 	}
-	// A port found free can be taken before postgres binds it; then try another.
+	if err := c.launchRetrying(ctx); err != nil {
+		return err
+	}
+	if tmpl != nil && fresh && c.tempRoot != "" {
+		return c.buildTemplate(ctx, tmpl)
+	}
+	return nil
+}
+
+// isEmptyDir reports whether dir is missing or empty.
+func isEmptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return os.IsNotExist(err) || err == nil && len(entries) == 0
+}
+
+// fromTemplate starts a new cluster as a copy of the template. A data directory that is to last
+// is flushed to disk first, as initdb would.
+func (c *Cluster) fromTemplate(ctx context.Context, t *template) error {
+	if err := os.Remove(c.dataDir); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.dataDir), 0o755); err != nil {
+		return err
+	}
+	if err := t.copyTo(c.dataDir); err != nil {
+		return err
+	}
+	if c.tempRoot == "" {
+		if err := syncTree(c.dataDir); err != nil {
+			return err
+		}
+	}
+	if err := c.owner.chownAll(c.dataDir); err != nil {
+		return err
+	}
+	pw, err := os.ReadFile(filepath.Join(c.dataDir, passwordFile))
+	if err != nil {
+		return err
+	}
+	c.password = strings.TrimSpace(string(pw))
+	if err := c.launchRetrying(ctx); err != nil {
+		return err
+	}
+	return c.setPassword(ctx)
+}
+
+// launchRetrying launches postgres; a port found free can be taken before postgres binds it, and
+// then another is tried.
+func (c *Cluster) launchRetrying(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		err := c.launch(ctx)
 		if err == nil || !errors.Is(err, errPortTaken) || attempt == 4 {
@@ -272,23 +334,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 // postmaster to exit, and removes a temporary data directory. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
-		if c.cmd != nil {
-			// Fast shutdown; escalate to immediate, then kill, if it hangs.
-		escalation:
-			for step, wait := range []time.Duration{60 * time.Second, 10 * time.Second, 10 * time.Second} {
-				if err := signalStop(c.cmd.Process, step); err != nil {
-					break // already gone
-				}
-				select {
-				case <-c.exited:
-					break escalation
-				case <-time.After(wait):
-					c.logf("cartolocal: postgres (pid %d) did not stop in %v; escalating", c.cmd.Process.Pid, wait)
-				}
-			}
-			<-c.exited
-			c.logFile.Close()
-		}
+		c.stopProcess()
 		if c.tempRoot != "" {
 			if err := os.RemoveAll(c.tempRoot); err != nil {
 				c.stopErr = fmt.Errorf("cartolocal: removing %s: %w", c.tempRoot, err)
@@ -296,6 +342,29 @@ func (c *Cluster) Stop() error {
 		}
 	})
 	return c.stopErr
+}
+
+// stopProcess shuts postgres down (fast mode, escalating to immediate, then a kill, should it
+// hang) and waits for the postmaster to exit.
+func (c *Cluster) stopProcess() {
+	if c.cmd == nil {
+		return
+	}
+escalation:
+	for step, wait := range []time.Duration{60 * time.Second, 10 * time.Second, 10 * time.Second} {
+		if err := signalStop(c.cmd.Process, step); err != nil {
+			break // already gone
+		}
+		select {
+		case <-c.exited:
+			break escalation
+		case <-time.After(wait):
+			c.logf("cartolocal: postgres (pid %d) did not stop in %v; escalating", c.cmd.Process.Pid, wait)
+		}
+	}
+	<-c.exited
+	c.logFile.Close()
+	c.cmd = nil
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1.

@@ -1,0 +1,170 @@
+package cartolocal_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gocarto/carto/cartolocal"
+)
+
+// postmasterPID reads the postmaster's process id from the first line of postmaster.pid.
+func postmasterPID(t *testing.T, dataDir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("postmaster.pid: %v", err)
+	}
+	return pid
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// waitGone waits for a process to be gone: Stop has waited for the postmaster, so this only
+// tolerates the kernel's bookkeeping.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); alive(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs", pid)
+		}
+	}
+}
+
+func TestClusterStartStop(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	c, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("temporary cluster up in %v", time.Since(start).Round(time.Millisecond))
+	dir := c.DataDir()
+	pid := postmasterPID(t, dir)
+	if pid != c.PID() {
+		t.Errorf("postmaster.pid says %d, PID() %d", pid, c.PID())
+	}
+	conn, err := pgx.Connect(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr, sockets, fsync string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('listen_addresses'), current_setting('unix_socket_directories'), current_setting('fsync')").Scan(&addr, &sockets, &fsync); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	if addr != "127.0.0.1" || sockets != "" || fsync != "off" {
+		t.Errorf("listen_addresses %q, unix_socket_directories %q, fsync %q", addr, sockets, fsync)
+	}
+	// Every login needs the password.
+	bad := strings.Replace(c.URL(), "postgres:", "postgres:wrong", 1)
+	if conn, err := pgx.Connect(ctx, bad); err == nil {
+		conn.Close(ctx)
+		t.Error("a wrong password logged in")
+	}
+
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temporary data directory %s left behind (%v)", dir, err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+func TestClusterRefusesForeignDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := cartolocal.StartCluster(context.Background(), cartolocal.ClusterConfig{DataDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("err = %v, want a non-empty directory error", err)
+	}
+}
+
+// TestRestartKeepsAccountsAndData stops a server on a data directory and starts another on it.
+func TestRestartKeepsAccountsAndData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two clusters")
+	}
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "pgdata")
+	logf := func(string, ...any) {}
+	s1, err := cartolocal.New(ctx, cartolocal.Config{DataDir: dir, Users: []cartolocal.UserConfig{{Name: "keeper"}}, Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1, _ := s1.User("keeper")
+	conn, err := u1.Acquire(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	conn.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := postmasterPID(t, dir)
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		t.Fatalf("data directory gone after Close: %v", err)
+	}
+
+	// No users configured: the stored account is served again, with its keys.
+	s2, err := cartolocal.New(ctx, cartolocal.Config{DataDir: dir, Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	u2, ok := s2.User("keeper")
+	if !ok {
+		t.Fatal("account lost across the restart")
+	}
+	if u2.MasterKey != u1.MasterKey || u2.PublicKey != u1.PublicKey {
+		t.Error("keys changed across the restart")
+	}
+	conn, err = u2.Acquire(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	err = conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v)
+	conn.Release()
+	if err != nil || v != "still here" {
+		t.Fatalf("data after restart: %q, %v", v, err)
+	}
+
+	// A configured key overrides the stored one, and is stored in turn.
+	u3, err := s2.AddUser(ctx, cartolocal.UserConfig{Name: "keeper", MasterKey: "new-master-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u3.MasterKey != "new-master-key" || u3.PublicKey != u1.PublicKey {
+		t.Errorf("after override: master %q, public changed %v", u3.MasterKey, u3.PublicKey != u1.PublicKey)
+	}
+	if got, _ := s2.User("keeper"); got != u3 {
+		t.Error("Server.User does not return the updated account")
+	}
+}
