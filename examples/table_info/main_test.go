@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/cartolocal/cartotest"
+)
+
+func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
+
+func setup(t *testing.T) (*cartotest.Account, context.Context, *sql.DB) {
+	acct := cartotest.New(t)
+	db, err := sql.Open("carto", acct.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return acct, ctx, db
+}
+
+func TestTableInfo(t *testing.T) {
+	acct, ctx, db := setup(t)
+	acct.Exec(t, `CREATE TABLE places (
+			cartodb_id serial PRIMARY KEY,
+			name text NOT NULL,
+			visits int DEFAULT 0,
+			code text UNIQUE,
+			the_geom geometry(Point, 4326),
+			name_upper text GENERATED ALWAYS AS (upper(name)) STORED
+		);
+		COMMENT ON TABLE places IS 'Places we know';
+		COMMENT ON COLUMN places.name IS 'what people call it';
+		CREATE INDEX places_the_geom_idx ON places USING gist (the_geom);
+		CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.visits := NEW.visits + 1; RETURN NEW; END$$;
+		CREATE TRIGGER places_touch BEFORE INSERT OR UPDATE ON places FOR EACH ROW EXECUTE FUNCTION touch();
+		INSERT INTO places (name, the_geom) SELECT 'p' || i, ST_SetSRID(ST_MakePoint(i, i), 4326) FROM generate_series(1, 100) i;
+		ANALYZE places`)
+	var out bytes.Buffer
+	if err := run(ctx, db, args{Table: "places"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	t.Log("\n" + s)
+	for _, want := range []string{
+		"Table " + acct.User + ".places, owner ", "about 100 rows",
+		"Places we know\n",
+		"\nColumns\n#  NAME ",
+		"1  cartodb_id  integer ", "not null  nextval('places_cartodb_id_seq'::regclass)",
+		"name        text", "what people call it",
+		"geometry(Point,4326)",
+		"generated always as (upper(name)) stored",
+		"\nIndexes\nNAME ",
+		"places_pkey          primary key  btree (cartodb_id)",
+		"places_code_key      unique       btree (code)",
+		"places_the_geom_idx  index        gist (the_geom)",
+		"\nTriggers\nNAME ",
+		"places_touch  BEFORE  INSERT OR UPDATE  ROW    touch()   enabled",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestTableInfoQuotedName(t *testing.T) {
+	acct, ctx, db := setup(t)
+	acct.Exec(t, `CREATE TABLE "My Table" (id int)`)
+	var out bytes.Buffer
+	if err := run(ctx, db, args{Table: `"My Table"`}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.Contains(s, `."My Table", owner`) || !strings.Contains(s, "row count not yet estimated") ||
+		!strings.Contains(s, "\nIndexes\n(none)\n") || !strings.HasSuffix(s, "\nTriggers\n(none)\n") {
+		t.Fatalf("output:\n%s", s)
+	}
+}
+
+func TestTableInfoMissing(t *testing.T) {
+	_, ctx, db := setup(t)
+	err := run(ctx, db, args{Table: "nope"}, &bytes.Buffer{})
+	var ce *carto.Error
+	if !errors.As(err, &ce) || !strings.Contains(ce.Message(), `relation "nope" does not exist`) {
+		t.Fatalf("err = %v", err)
+	}
+}
