@@ -105,6 +105,9 @@ func (e *valueEncoder) appendScalar(b []byte, k valueKind, v []byte) []byte {
 	case kindInt:
 		return append(b, v...)
 	case kindFloat:
+		if isPlainShortest(v) {
+			return append(b, v...)
+		}
 		return e.appendFloat(b, parseJSFloat(v))
 	case kindNumeric:
 		switch string(v) {
@@ -238,6 +241,42 @@ func bytesToString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// isPlainShortest reports whether a float text is already what JavaScript would print for it:
+// plain decimal notation ([-]digits[.digits], no exponent), at most 15 significant digits (so it is
+// the shortest text of its double), no trailing zero in the fraction, and not -0. PostgreSQL's
+// float output is mostly of that kind, and skipping the parse and format is most of a float's cost.
+func isPlainShortest(v []byte) bool {
+	i := 0
+	if len(v) > 0 && v[0] == '-' {
+		i = 1
+	}
+	start, sig, dot, zero := i, 0, false, true
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if c != '0' {
+				zero = false
+			}
+			if sig > 0 || c != '0' {
+				sig++
+			}
+		case c == '.' && !dot && i > start:
+			dot = true
+		default:
+			return false
+		}
+	}
+	if i == start || sig > 15 || v[len(v)-1] == '.' {
+		return false
+	}
+	if dot && v[len(v)-1] == '0' {
+		return false
+	}
+	// "-0" (and "-0.0...") print as 0.
+	return !(zero && start == 1)
 }
 
 // parseJSFloat is JavaScript's parseFloat for the texts PostgreSQL writes.

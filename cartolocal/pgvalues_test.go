@@ -99,6 +99,21 @@ func TestScalarValues(t *testing.T) {
 	}
 }
 
+func TestIsPlainShortest(t *testing.T) {
+	// Whenever the fast path takes a text, it must be what parse-and-format gives.
+	for _, in := range []string{"1.5", "3.141592653589793", "0.0001", "-2.25", "100", "0", "-0", "1e-05", "0.10000000000000001",
+		"1.50", "123456789012345", "1234567890123456", "1.", ".5", "NaN", "-Infinity", "0.1", "-0.000", "12345678.5"} {
+		slow := string(appendJSFloat(nil, parseJSFloat([]byte(in))))
+		if isPlainShortest([]byte(in)) && slow != in {
+			t.Errorf("fast path takes %q but JavaScript prints %s", in, slow)
+		}
+		var e valueEncoder
+		if got := string(e.appendValue(nil, codecFor(701), []byte(in))); got != slow {
+			t.Errorf("float8 %q: got %s, want %s", in, got, slow)
+		}
+	}
+}
+
 func TestGeoJSONEncoderNaNIsNull(t *testing.T) {
 	e := valueEncoder{nanNull: true}
 	for _, tc := range []struct {
