@@ -653,3 +653,36 @@ func TestUsersRunInParallel(t *testing.T) {
 		}
 	}
 }
+
+// An account's jobs run one at a time, in the order they were created.
+func TestFIFO(t *testing.T) {
+	acct := cartotest.New(t)
+	acct.Exec(t, `CREATE TABLE seen (n serial, v text)`)
+	b := batch.New(acct.Client(t))
+	ctx := ctxT(t, time.Minute)
+	first, err := b.Create(ctx, "insert into seen (v) select '0' from pg_sleep(0.3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{first.ID}
+	for i := 1; i < 6; i++ {
+		j, err := b.Create(ctx, fmt.Sprintf("insert into seen (v) values ('%d')", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	for _, id := range ids {
+		if _, err := b.Wait(ctx, id, batch.PollInterval(20*time.Millisecond, 100*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := pgConn(t, acct)
+	var order string
+	if err := c.QueryRow(ctx, fmt.Sprintf(`SELECT string_agg(v, ',' ORDER BY n) FROM %s`, pgx.Identifier{acct.User, "seen"}.Sanitize())).Scan(&order); err != nil {
+		t.Fatal(err)
+	}
+	if order != "0,1,2,3,4,5" {
+		t.Fatalf("ran in order %s", order)
+	}
+}

@@ -83,11 +83,16 @@ func (js *jobService) step(user string) (bool, error) {
 	stmt := fmt.Sprintf("SET statement_timeout=%d; /* %s */ %s", timeout.Milliseconds(), j.id, sql)
 	execErr := execDiscard(runCtx, conn.Conn().PgConn(), stmt)
 
-	// The connection never goes back to the pool: the job may have left session state behind (a
-	// timeout, an open transaction), and after a cancel its backend must go away.
+	// After a cancel the connection is closed, so that its backend leaves pg_stat_activity at
+	// once. Otherwise it goes back to the pool, which resets what the job left in the session
+	// (statement_timeout, an open transaction) before any reuse.
 	closeCtx, closeStop := context.WithTimeout(context.WithoutCancel(js.ctx), drainTimeout)
 	defer closeStop()
-	_ = conn.Hijack().Close(closeCtx)
+	if runCtx.Err() != nil || conn.Conn().PgConn().IsBusy() {
+		_ = conn.Hijack().Close(closeCtx)
+	} else {
+		conn.Release()
+	}
 
 	err = pgx.BeginFunc(closeCtx, js.s.admin, func(tx pgx.Tx) error {
 		cur, _, err := lockJob(closeCtx, tx, j.id, j.user)
