@@ -37,6 +37,12 @@ func PollInterval(min, max time.Duration) WaitOption {
 // last state it saw with ctx's error; the job keeps running on the server (use Cancel to stop
 // it).
 func (b *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Job, error) {
+	return b.wait(ctx, id, nil, opts)
+}
+
+// wait polls; known, when not nil, is a state of the job just received (Run's create answer),
+// which stands for the first poll.
+func (b *Client) wait(ctx context.Context, id string, known *Job, opts []WaitOption) (*Job, error) {
 	cfg := waitConfig{min: 250 * time.Millisecond, max: 5 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
@@ -45,12 +51,16 @@ func (b *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Job,
 	var last *Job
 	var timer *time.Timer
 	for {
-		j, err := b.Get(ctx, id)
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return last, fmt.Errorf("batch: waiting for job %s: %w", id, ctxErr)
+		j := known
+		known = nil
+		if j == nil {
+			var err error
+			if j, err = b.Get(ctx, id); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return last, fmt.Errorf("batch: waiting for job %s: %w", id, ctxErr)
+				}
+				return last, err
 			}
-			return last, err
 		}
 		if last == nil || j.Status != last.Status || j.FallbackStatus != last.FallbackStatus {
 			delay = cfg.min
@@ -85,7 +95,8 @@ func (b *Client) Run(ctx context.Context, sql ...string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	done, err := b.Wait(ctx, j.ID)
+	// The create answer is the first state: the first poll comes after the first interval.
+	done, err := b.wait(ctx, j.ID, j, nil)
 	if done == nil {
 		return j, err
 	}
