@@ -166,7 +166,9 @@ func (run *sqlRun) flush(push bool) {
 	if len(run.buf) > 0 && !run.gone {
 		_, err := run.w.Write(run.buf)
 		if err == nil && push {
-			err = run.rc.Flush()
+			if err = run.rc.Flush(); errors.Is(err, http.ErrNotSupported) {
+				err = nil // a wrapping ResponseWriter that cannot flush: the data still goes out
+			}
 		}
 		if err != nil {
 			run.gone = true
