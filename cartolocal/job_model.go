@@ -189,7 +189,7 @@ func loadJobQuery(j *job, stored string) error {
 	return errors.New("cartolocal: stored job query is not a string, an array or an object")
 }
 
-// queryJSON renders the query as CARTO returns it.
+// appendQuery renders the query as CARTO returns it, statuses included.
 func (j *job) appendQuery(b []byte) []byte {
 	switch j.kind {
 	case simpleJob:
