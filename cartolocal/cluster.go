@@ -109,8 +109,12 @@ func (c *Cluster) start(ctx context.Context) error {
 		return err
 	}
 	if c.dataDir == "" {
-		if c.tempRoot, err = os.MkdirTemp("", "cartolocal-"); err != nil {
+		removeAbandoned(c.logf)
+		if c.tempRoot, err = os.MkdirTemp("", tempPrefix); err != nil {
 			return fmt.Errorf("cartolocal: temporary directory: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(c.tempRoot, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			return fmt.Errorf("cartolocal: %w", err)
 		}
 		if err := c.owner.chownAll(c.tempRoot); err != nil {
 			return fmt.Errorf("cartolocal: %w", err)
@@ -365,6 +369,38 @@ escalation:
 	<-c.exited
 	c.logFile.Close()
 	c.cmd = nil
+}
+
+const (
+	// tempPrefix starts the names of temporary cluster directories.
+	tempPrefix = "cartolocal-"
+	// ownerFile, in a temporary cluster directory, holds the id of the process that made it.
+	ownerFile = "cartolocal_owner_pid"
+)
+
+// removeAbandoned removes the temporary cluster directories of processes that died without
+// stopping theirs (a test binary killed at its timeout, say): the owner is gone and no
+// postmaster runs there. Each is a whole cluster, tens of megabytes.
+func removeAbandoned(logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or being made
+		}
+		if owner, err := strconv.Atoi(strings.TrimSpace(string(b))); err != nil || processAlive(owner) {
+			continue
+		}
+		if pidFile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid")); err == nil {
+			line, _, _ := strings.Cut(string(pidFile), "\n")
+			if pm, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && processAlive(pm) {
+				continue
+			}
+		}
+		if err := os.RemoveAll(dir); err == nil {
+			logf("cartolocal: removed %s, left by a process that died without stopping its cluster", dir)
+		}
+	}
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1.

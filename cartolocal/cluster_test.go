@@ -3,6 +3,7 @@ package cartolocal_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,8 +47,34 @@ func waitGone(t *testing.T, pid int) {
 	}
 }
 
+// deadPID returns the id of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
 func TestClusterStartStop(t *testing.T) {
 	ctx := context.Background()
+	// Directories left by a dead process go; those of a live one stay.
+	abandoned, err := os.MkdirTemp("", "cartolocal-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := os.MkdirTemp("", "cartolocal-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(live)
+	for dir, pid := range map[string]int{abandoned: deadPID(t), live: os.Getpid()} {
+		if err := os.WriteFile(filepath.Join(dir, "cartolocal_owner_pid"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	start := time.Now()
 	c, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{})
 	if err != nil {
@@ -56,6 +83,12 @@ func TestClusterStartStop(t *testing.T) {
 	t.Logf("temporary cluster up in %v", time.Since(start).Round(time.Millisecond))
 	dir := c.DataDir()
 	pid := postmasterPID(t, dir)
+	if _, err := os.Stat(abandoned); !os.IsNotExist(err) {
+		t.Errorf("abandoned %s kept (%v)", abandoned, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("live %s removed: %v", live, err)
+	}
 	if pid != c.PID() {
 		t.Errorf("postmaster.pid says %d, PID() %d", pid, c.PID())
 	}

@@ -5,16 +5,62 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gocarto/carto/cartolocal"
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
-func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv("CARTOTEST_TEST_WITHOUT_MAIN") == "1" {
+		os.Exit(m.Run()) // for TestNewWithoutMain
+	}
+	os.Exit(cartotest.Main(m))
+}
+
+// rerun runs this test binary again, running only the test named run, with env added.
+func rerun(t *testing.T, run string, env ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestNewWithoutMain(t *testing.T) {
+	out, err := rerun(t, "TestExec", "CARTOTEST_TEST_WITHOUT_MAIN=1")
+	if err == nil || !strings.Contains(out, "func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }") {
+		t.Errorf("New without Main: %v\n%s", err, out)
+	}
+}
+
+// TestExistingServer runs TestExec in a process told to use an existing PostgreSQL.
+func TestExistingServer(t *testing.T) {
+	ctx := context.Background()
+	c, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	out, err := rerun(t, "TestExec", cartotest.EnvPGURL+"="+c.URL())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	conn, err := pgx.Connect(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM cartolocal.users").Scan(&n); err != nil || n != 1 {
+		t.Errorf("accounts made on the existing server: %d, %v", n, err)
+	}
+}
 
 func TestNew(t *testing.T) {
 	start := time.Now()
