@@ -21,9 +21,11 @@ import (
 //   - Each literal is padded with a space on both sides, so it cannot join its neighbours into
 //     another token: 1-$1 with -1 must not become the comment 1--1 (pgx GHSA-m7wr-2xf7-cm9p).
 //     A literal with a ::cast is wrapped in parentheses (see literal.go).
-//   - An E'...' literal followed by whitespace, a newline and a quote gets an empty /**/ comment
-//     after it, which stops PostgreSQL from continuing the constant into the next string (where
-//     a backslash would then escape its quote).
+//   - A literal that ends in a quote, followed in the query by whitespace, a newline and a
+//     quote, gets an empty /**/ comment after it. Otherwise PostgreSQL would continue the
+//     constant into the next string, and an E'...' constant would take that string's
+//     backslashes as escapes, which the lexer did not; now $1<newline>'x' is the syntax error
+//     it is with real bind parameters.
 //
 // Without arguments the query is returned as it is, unless it has a $n placeholder.
 func interpolate(query string, args []driver.NamedValue) (string, error) {
@@ -122,7 +124,7 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 			out.WriteByte(')')
 		} else {
 			out.Write(literals[idx])
-			if lit := literals[idx]; len(lit) > 0 && lit[0] == 'E' && quoteContinuation(query, ph.end) >= 0 {
+			if lit := literals[idx]; lit[len(lit)-1] == '\'' && quoteContinuation(query, ph.end) >= 0 {
 				out.WriteString("/**/")
 			}
 		}

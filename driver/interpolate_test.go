@@ -56,12 +56,14 @@ func TestInterpolate(t *testing.T) {
 		{"select @a::text, '@a'", namedArgs("a", int64(1)), "select  1 ::text, '@a'"},
 		// Positional arguments leave @name alone: it is the @ operator.
 		{"select @x, $1", pos(int64(1)), "select @x,  1 "},
-		// An E'' literal followed by a newline and a quote gets /**/ so PostgreSQL does not
-		// continue it into the next string.
+		// A literal ending in a quote followed by a newline and a quote gets /**/ so that
+		// PostgreSQL does not continue it into the next string.
 		{"select $1\n'x'", pos(`a\b`), "select  E'a\\\\b'/**/ \n'x'"},
 		{"select $1 -- c\n 'x'", pos(`a\b`), "select  E'a\\\\b'/**/  -- c\n 'x'"},
 		{"select $1 'x'", pos(`a\b`), "select  E'a\\\\b'  'x'"},
-		{"select $1\n'x'", pos(`ab`), "select  'ab' \n'x'"},
+		{"select $1\n'x'", pos(`ab`), "select  'ab'/**/ \n'x'"},
+		{"select $1\n'x'", pos([]any{}), "select  '{}'/**/ \n'x'"},
+		{"select $1\n'x'", pos(1.5), "select  ('1.5'::float8) \n'x'"},
 	}
 	for _, tt := range tests {
 		got, err := interpolate(tt.query, tt.args)
