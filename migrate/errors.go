@@ -46,7 +46,11 @@ func (e *MigrationError) Error() string {
 	if e.Down {
 		dir = "down"
 	}
-	fmt.Fprintf(&b, "migration %d (%s) failed", e.Version, dir)
+	verb := "failed"
+	if errors.Is(e.Err, ErrInterrupted) {
+		verb = "was interrupted"
+	}
+	fmt.Fprintf(&b, "migration %d (%s) %s", e.Version, dir, verb)
 	if e.StatementIndex > 0 {
 		fmt.Fprintf(&b, " at line %d, statement %d of %d: %s", e.Line, e.StatementIndex, e.Statements, shorten(e.Statement, 300))
 	}

@@ -81,7 +81,7 @@ func checkVersion(t *testing.T, d *cmigrate.Driver, wantV int, wantDirty bool) {
 // again, and drops: golang-migrate's TestMigrate (Up, then Drop through Migrate) included.
 func TestExampleMigrations(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	m := newMigrate(t, "file://../migrations/example", d)
@@ -159,7 +159,7 @@ func TestExampleMigrations(t *testing.T) {
 // migration is rolled back, the version stays dirty, and force recovers.
 func TestFailingMigration(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	dir, src := writeMigrations(t, map[string]string{
@@ -217,7 +217,7 @@ func TestFailingMigration(t *testing.T) {
 // TestFailingDownMigration names the migration by its own version, not the target.
 func TestFailingDownMigration(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	_, src := writeMigrations(t, map[string]string{
 		"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;",
@@ -241,7 +241,7 @@ func TestFailingDownMigration(t *testing.T) {
 // TestConcurrentUp: two migrators racing on one account apply each migration exactly once.
 func TestConcurrentUp(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	acct.Exec(t, "CREATE TABLE applied (version int, at timestamptz DEFAULT clock_timestamp())")
 	files := map[string]string{}
 	for _, v := range []string{"1", "2", "3", "4"} {
@@ -273,7 +273,7 @@ func TestConcurrentUp(t *testing.T) {
 // taken over; the error while it blocks names the holder.
 func TestLeaseTakeOver(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "x-lock-timeout=1s")
 	acct.Exec(t, "INSERT INTO cartomigrate_lock VALUES ('schema_migrations', 'dead-host:42:cafe', now(), now() + interval '3 seconds')")
 	start := time.Now()
@@ -307,7 +307,7 @@ func TestLeaseTakeOver(t *testing.T) {
 // TestLeaseRenewal: a lease shorter than the time it is held stays held, because it is renewed.
 func TestLeaseRenewal(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "x-lock-lease=1500ms")
 	if err := d.Lock(); err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestLeaseRenewal(t *testing.T) {
 // of the old holder goes through.
 func TestStolenLease(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	if err := d.Lock(); err != nil {
@@ -362,7 +362,7 @@ func TestStolenLease(t *testing.T) {
 // it or run a migration.
 func TestVersionChangedUnderneath(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	a := openDriver(t, acct, "")
 	b := openDriver(t, acct, "")
 	if _, _, err := a.Version(); err != nil {
@@ -399,7 +399,7 @@ func TestVersionChangedUnderneath(t *testing.T) {
 // limit in the message; one that fits only without the statement markers still runs.
 func TestTooLarge(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	var jobs int
 	d.OnProgress(func(ev cmigrate.Event) {
@@ -436,7 +436,7 @@ func TestTooLarge(t *testing.T) {
 // TestURLParameters: x- parameters are the driver's, and a mistyped one is an error.
 func TestURLParameters(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "x-migrations-table=my_versions&x-lock-table=my_lock&x-lock-timeout=3&x-lock-lease=10s&x-batch-timeout=1m")
 	cfg := d.Config()
 	if cfg.MigrationsTable != "my_versions" || cfg.LockTable != "my_lock" || cfg.LockTimeout != 3*time.Second ||
@@ -466,7 +466,7 @@ func TestURLParameters(t *testing.T) {
 // TestDropLeavesOthers: Drop takes the account's tables and leaves tables it does not own.
 func TestDropLeavesOthers(t *testing.T) {
 	t.Parallel()
-	acct := cartotest.New(t)
+	acct := newAccount(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	acct.Exec(t, "CREATE TABLE mine (id int); CREATE VIEW mine_v AS SELECT * FROM mine; CREATE FUNCTION mine_f() RETURNS int LANGUAGE sql AS 'SELECT 1'")

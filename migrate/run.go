@@ -43,8 +43,11 @@ func (d *Driver) Run(migration io.Reader) error {
 	mig := d.currentMigration()
 	fail := func(err error) error {
 		e := &MigrationError{Version: mig.version, Down: mig.down, Target: mig.target, Err: err}
-		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInterrupted) {
+		switch {
+		case errors.Is(err, ErrTooLarge):
 			e.Reason = err.Error()
+		case errors.Is(err, ErrInterrupted):
+			e.Reason = strings.TrimPrefix(err.Error(), ErrInterrupted.Error()+": ")
 		}
 		return e
 	}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -147,6 +148,8 @@ func (c *cli) run(args []string) int {
 	}
 }
 
+var negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
+
 // subFlags is a command's own flag set; -help prints the command's usage.
 func (c *cli) subFlags(name, usage string, args []string, define func(*flag.FlagSet)) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -159,11 +162,27 @@ func (c *cli) subFlags(name, usage string, args []string, define func(*flag.Flag
 		fmt.Fprintln(c.con.w, usage)
 		fs.PrintDefaults()
 	}
+	// A negative number is an argument (force -1), not a flag: the flag package would refuse it,
+	// so the flags end there.
+	var tail []string
+	for i, a := range args {
+		if negativeNumber.MatchString(a) {
+			args, tail = args[:i], args[i:]
+			break
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, &exitErr{code: exitOK}
 		}
 		return nil, &exitErr{code: exitUsage}
+	}
+	if len(tail) > 0 {
+		// Reparse so that Args holds the positional arguments, the negative number included.
+		rest := append(fs.Args(), tail...)
+		if err := fs.Parse(append([]string{"--"}, rest...)); err != nil {
+			return nil, &exitErr{code: exitUsage}
+		}
 	}
 	if *help {
 		fs.Usage()

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gocarto/carto/batch"
 	cmigrate "github.com/gocarto/carto/migrate"
 )
 
@@ -19,6 +20,8 @@ type progress struct {
 	current *cmigrate.Event // the running job, nil between jobs
 	done    *cmigrate.RunStats
 	stop    chan struct{}
+	// lastStatus is the status last reported in -verbose, so each change is told once.
+	lastStatus batch.Status
 
 	// Totals over the command, for -verbose and for measuring.
 	Jobs                                 int
@@ -36,7 +39,7 @@ func (p *progress) observe(ev cmigrate.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ev.Stats != nil {
-		p.current = nil
+		p.current, p.lastStatus = nil, ""
 		st := *ev.Stats
 		p.done = &st
 		p.Jobs++
@@ -62,8 +65,11 @@ func (p *progress) observe(ev cmigrate.Event) {
 		p.stop = make(chan struct{})
 		go p.draw(p.stop)
 	}
-	if p.con.verbose && ev.Job != nil {
+	if p.con.verbose && ev.Job != nil && ev.Job.Status != p.lastStatus {
 		p.con.Printf("Batch job %s for version %d: %s\n", ev.Job.ID, ev.Version, ev.Job.Status)
+	}
+	if ev.Job != nil {
+		p.lastStatus = ev.Job.Status
 	}
 }
 
@@ -102,8 +108,11 @@ func (p *progress) draw(stop chan struct{}) {
 	}
 }
 
-// takeDone returns the job that finished last and forgets it.
-func (p *progress) takeDone() *cmigrate.RunStats {
+// takeDoneIf returns the job that finished last and forgets it, if take.
+func (p *progress) takeDoneIf(take bool) *cmigrate.RunStats {
+	if !take {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	d := p.done
@@ -136,10 +145,15 @@ const (
 
 func (l *logger) Printf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if format == finishedFormat || format == finishedVerboseFormat {
-		if st := l.prog.takeDone(); st != nil {
-			msg = strings.TrimSuffix(msg, ")\n") + ", Batch job " + st.JobID + ")\n"
-		}
+	switch st := l.prog.takeDoneIf(format == finishedFormat || format == finishedVerboseFormat); {
+	case st == nil:
+	case format == finishedFormat && len(v) == 2:
+		// golang-migrate's duration counts from when the migration was buffered, which with
+		// prefetching includes waiting for the migrations before it; the job's own time is the
+		// one worth showing.
+		msg = fmt.Sprintf("%v (%v, Batch job %s)\n", v[0], round(st.Total), st.JobID)
+	default:
+		msg = strings.TrimSuffix(msg, ")\n") + ", Batch job " + st.JobID + ")\n"
 	}
 	l.con.write(msg)
 }

@@ -148,12 +148,12 @@ func (s *session) explain(err error) error {
 		if !me.Down {
 			at = s.prevVersion(me.Version)
 		}
-		what := "failed"
 		if errors.Is(err, cmigrate.ErrInterrupted) {
-			what = "was cancelled"
+			return fmt.Errorf("%w\nVersion %d is left dirty. The migration ran as one transaction, which was cancelled and rolled back, so the database is still at %s:\nrun `cartomigrate force %d` to record that, then run the migrations again",
+				err, me.Target, versionName(at), at)
 		}
-		return fmt.Errorf("%w\nVersion %d is left dirty. The migration ran as one transaction, which %s and was rolled back, so the database is still at %s:\nfix the migration, run `cartomigrate force %d` to record that, then run the migrations again",
-			err, me.Target, what, versionName(at), at)
+		return fmt.Errorf("%w\nVersion %d is left dirty. The migration ran as one transaction, which failed and was rolled back, so the database is still at %s:\nfix the migration, run `cartomigrate force %d` to record that, then run the migrations again",
+			err, me.Target, versionName(at), at)
 	case errors.As(err, &dirty):
 		prev := s.prevVersion(dirty.Version)
 		return fmt.Errorf("%w\nA migration to version %d failed or was interrupted earlier. cartomigrate runs each migration as one transaction, so (unless the migration commits by itself) it left nothing behind:\nif it was `up` to %d, run `cartomigrate force %d`; if it was a down migration, force the version it started from",
