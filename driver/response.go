@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +10,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Value kinds in a spooled record. A record is a row object as a list of (key, value) pairs:
-// uvarint key index, one tag byte, and for tags that carry bytes a uvarint length and the bytes
-// (a number's text, a string's unescaped content, an object's or array's raw JSON).
+// JSON kinds of a row's values, as the row scanner reports them.
 const (
 	tagNull byte = iota
 	tagFalse
@@ -27,11 +23,8 @@ const (
 // response is a SQL API JSON answer read to its end: the rows went to a spool (or were
 // skipped), everything else is here.
 type response struct {
-	// keys are the distinct row-object keys met, in the order met; a record names them by index.
-	keys     []string
-	keyIndex map[string]int // quoted key, exactly as sent -> index in keys
-	rows     int64          // row objects read
-	sawRows  bool
+	rows    int64 // row objects read
+	sawRows bool
 
 	fields    []field
 	sawFields bool
@@ -42,8 +35,6 @@ type response struct {
 	errMessages                 []string
 	errContext, errDetail, hint string
 	notices, warnings, infos    []string
-	rec                         []byte // scratch for one record
-	unq                         []byte // scratch for an unescaped string
 }
 
 // errTruncated marks an answer that ended before its JSON did: a connection cut mid-body.
@@ -214,9 +205,6 @@ func (res *response) readRows(d *jsontext.Decoder, sp *spool) error {
 	if tok.Kind() != '[' {
 		return fmt.Errorf("the answer's rows are %s, not an array", kindDesc(tok.Kind()))
 	}
-	if res.keyIndex == nil {
-		res.keyIndex = make(map[string]int)
-	}
 	for {
 		switch d.PeekKind() {
 		case ']':
@@ -233,109 +221,18 @@ func (res *response) readRows(d *jsontext.Decoder, sp *spool) error {
 		default:
 			return fmt.Errorf("row %d is %s, not an object", res.rows+1, kindDesc(d.PeekKind()))
 		}
-		if err := res.readRow(d); err != nil {
+		// One call validates the whole row object; it is spooled as sent and taken apart when
+		// it is yielded, by a scanner that can trust it to be valid JSON.
+		row, err := d.ReadValue()
+		if err != nil {
 			return err
 		}
-		if err := sp.write(res.rec); err != nil {
+		if err := sp.write(row); err != nil {
 			return err
 		}
 		res.rows++
 	}
 }
-
-// readRow reads one row object into res.rec.
-func (res *response) readRow(d *jsontext.Decoder) error {
-	if _, err := d.ReadToken(); err != nil {
-		return err
-	}
-	rec := res.rec[:0]
-	for d.PeekKind() != '}' {
-		name, err := d.ReadValue()
-		if err != nil {
-			return err
-		}
-		idx, ok := res.keyIndex[string(name)]
-		if !ok {
-			if name.Kind() != '"' {
-				return fmt.Errorf("row %d has a member name that is not a string", res.rows+1)
-			}
-			key, err := jsontext.AppendUnquote(nil, name)
-			if err != nil {
-				return err
-			}
-			idx = len(res.keys)
-			res.keys = append(res.keys, string(key))
-			res.keyIndex[string(name)] = idx
-		}
-		rec = binary.AppendUvarint(rec, uint64(idx))
-		v, err := d.ReadValue()
-		if err != nil {
-			return err
-		}
-		switch v[0] {
-		case 'n':
-			rec = append(rec, tagNull)
-		case 'f':
-			rec = append(rec, tagFalse)
-		case 't':
-			rec = append(rec, tagTrue)
-		case '"':
-			rec = append(rec, tagString)
-			s := v[1 : len(v)-1]
-			if bytes.IndexByte(s, '\\') < 0 {
-				rec = binary.AppendUvarint(rec, uint64(len(s)))
-				rec = append(rec, s...)
-			} else {
-				res.unq, err = jsontext.AppendUnquote(res.unq[:0], v)
-				if err != nil {
-					return err
-				}
-				rec = binary.AppendUvarint(rec, uint64(len(res.unq)))
-				rec = append(rec, res.unq...)
-			}
-		case '{', '[':
-			rec = append(rec, tagRaw)
-			rec = binary.AppendUvarint(rec, uint64(len(v)))
-			rec = append(rec, v...)
-		default:
-			rec = append(rec, tagNumber)
-			rec = binary.AppendUvarint(rec, uint64(len(v)))
-			rec = append(rec, v...)
-		}
-	}
-	res.rec = rec
-	_, err := d.ReadToken()
-	return err
-}
-
-// recordReader walks the pairs of one spooled record.
-type recordReader struct {
-	b []byte
-}
-
-// next returns the key index, tag and bytes of the next pair; ok is false at the end.
-func (r *recordReader) next() (key int, tag byte, val []byte, ok bool, err error) {
-	if len(r.b) == 0 {
-		return 0, 0, nil, false, nil
-	}
-	k, n := binary.Uvarint(r.b)
-	if n <= 0 || n >= len(r.b) {
-		return 0, 0, nil, false, errCorrupt
-	}
-	tag = r.b[n]
-	r.b = r.b[n+1:]
-	if tag >= tagNumber {
-		l, m := binary.Uvarint(r.b)
-		if m <= 0 || uint64(len(r.b)-m) < l {
-			return 0, 0, nil, false, errCorrupt
-		}
-		val = r.b[m : m+int(l) : m+int(l)]
-		r.b = r.b[m+int(l):]
-	}
-	return int(k), tag, val, true, nil
-}
-
-var errCorrupt = errors.New("carto driver: corrupt row spool")
 
 // kindDesc names a JSON kind for error messages.
 func kindDesc(k jsontext.Kind) string {

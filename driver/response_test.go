@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/gocarto/carto"
 )
@@ -358,3 +361,50 @@ func TestSpoolToFile(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// The same answers pretty-printed (whitespace everywhere, escapes) decode to the same rows.
+func TestDecodePrettyPrinted(t *testing.T) {
+	for _, name := range []string{"01-select-types", "44-misc-types"} {
+		pretty, err := os.ReadFile(filepath.Join("testdata", "sqlapi", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, want, err := decodeAll(t, sampleBody(t, name), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := decodeAll(t, pretty, 1<<20)
+		if err != nil {
+			t.Fatalf("%s pretty: %v", name, err)
+		}
+		// Raw JSON values keep the answer's whitespace: compact them. NaN never equals itself:
+		// compare the text.
+		for _, row := range got {
+			for i, v := range row {
+				if b, ok := v.([]byte); ok {
+					if j := jsontext.Value(b); j.IsValid() {
+						_ = j.Compact()
+						row[i] = []byte(j)
+					}
+				}
+			}
+		}
+		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+			t.Errorf("%s: pretty-printed answer decodes to\n%#v\nwant\n%#v", name, got, want)
+		}
+	}
+}
+
+// Members in another order than the fields, escaped names and nested strings with brackets.
+func TestDecodeMemberOrder(t *testing.T) {
+	body := `{"rows":[{"b":"x]}\"","a":1,"c\u0021":{"k":["}",{"z":"]"}]}}, {"c!":null,"a":2}],
+	"fields":{"a":{"type":"number","pgtype":"int4"},"b":{"type":"string","pgtype":"text"},"c!":{"type":"jsonb","pgtype":"jsonb"}},"total_rows":2}`
+	_, got, err := decodeAll(t, []byte(body), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]driver.Value{{int64(1), `x]}"`, []byte(`{"k":["}",{"z":"]"}]}`)}, {int64(2), nil, nil}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+}

@@ -14,8 +14,8 @@ type rows struct {
 	sp     *spool
 	fields []field
 	cols   []string
-	colOf  []int // row-object key index -> column; -1 for a key no field describes
-	rec    recordReader
+	colOf  map[string]int // column name -> index, when a row's keys are not in column order
+	scan   rowScanner
 	nrows  int64
 }
 
@@ -55,21 +55,16 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	for i := range res.fields {
 		r.cols[i] = res.fields[i].name
 	}
-	r.colOf = make([]int, len(res.keys))
-	for k, key := range res.keys {
-		r.colOf[k] = -1
-		for i := range res.fields {
-			if res.fields[i].name == key {
-				r.colOf[k] = i
-				break
-			}
-		}
-		if r.colOf[k] < 0 {
-			return nil, fmt.Errorf("rows have a column %q that the answer's fields do not describe: "+
-				"when a query has several statements CARTO sends the rows of all of them but describes "+
-				"only the last; send statements that return rows one per Query", key)
-		}
+	r.colOf = make(map[string]int, len(res.fields))
+	for i := range res.fields {
+		r.colOf[res.fields[i].name] = i
 	}
+	if len(res.fields) == 0 && res.rows > 0 {
+		return nil, fmt.Errorf("the answer holds %d rows but describes no columns: when a query has several "+
+			"statements CARTO sends the rows of all of them but describes only the last; send statements "+
+			"that return rows one per Query", res.rows)
+	}
+	// The count tells rows of earlier statements apart: total_rows counts only the last one's.
 	if res.sawTotal && res.rows != res.totalRows && !(len(res.fields) == 0 && res.rows == 0) {
 		return nil, fmt.Errorf("the answer holds %d rows but its total_rows says %d: when a query has "+
 			"several statements CARTO sends the rows of all of them and counts only the last; send "+
@@ -96,19 +91,30 @@ func (r *rows) Next(dest []driver.Value) error {
 	for i := range dest {
 		dest[i] = nil
 	}
-	r.rec.b = b
-	for {
-		key, tag, val, ok, err := r.rec.next()
+	if err := r.scan.reset(b); err != nil {
+		return err
+	}
+	for k := 0; ; k++ {
+		name, ok, err := r.scan.name()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return nil
 		}
-		if key >= len(r.colOf) {
-			return errCorrupt
+		// Members come in column order (both are the order of the SELECT list), so the map
+		// is only a fallback.
+		col := k
+		if k >= len(r.cols) || string(name) != r.cols[k] {
+			var known bool
+			if col, known = r.colOf[string(name)]; !known {
+				return fmt.Errorf("carto driver: a row has a column %q that the answer's fields do not describe", name)
+			}
 		}
-		col := r.colOf[key]
+		tag, val, err := r.scan.value()
+		if err != nil {
+			return err
+		}
 		if col >= len(dest) {
 			continue
 		}

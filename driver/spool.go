@@ -7,28 +7,38 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // spool holds the rows of one answer between reading the body and yielding them: CARTO sends
 // the column types after the rows, so nothing can be yielded before the body has been read to
-// its end. Records live in memory up to limit bytes; past that, all of them move to a temporary
-// file and the memory is let go, so an answer of any size costs a bounded amount of memory.
+// its end. Records live in memory, in chunks, up to limit bytes; past that, all of them move to
+// a temporary file and the memory is let go, so an answer of any size costs a bounded amount
+// of memory.
 //
-// A record is a uvarint length followed by that many bytes.
+// A record is a uvarint length followed by that many bytes. Records never straddle chunks.
 type spool struct {
-	limit int64
-	mem   []byte
+	limit  int64
+	chunks [][]byte
+	used   int64 // bytes of chunk capacity held
 
 	file *os.File
 	w    *bufio.Writer
 	r    *bufio.Reader
-	pos  int    // read offset in mem
+	ci   int    // chunk being read
+	pos  int    // read offset in it
 	buf  []byte // a record read from the file when it does not fit the reader's buffer
-	read bool   // writing is over
 	n    [binary.MaxVarintLen64]byte
 }
 
-const spoolFileBuffer = 64 << 10
+const (
+	spoolChunk      = 256 << 10
+	spoolFileBuffer = 64 << 10
+)
+
+// chunkPool recycles chunks between queries, so that a program running many queries does not
+// allocate (and clear) fresh memory for each answer.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, spoolChunk); return &b }}
 
 func newSpool(limit int64) *spool {
 	return &spool{limit: limit}
@@ -37,10 +47,21 @@ func newSpool(limit int64) *spool {
 // write appends one record.
 func (s *spool) write(rec []byte) error {
 	hdr := binary.PutUvarint(s.n[:], uint64(len(rec)))
+	need := hdr + len(rec)
 	if s.file == nil {
-		if int64(len(s.mem)+hdr+len(rec)) <= s.limit {
-			s.mem = append(s.mem, s.n[:hdr]...)
-			s.mem = append(s.mem, rec...)
+		if k := len(s.chunks) - 1; k >= 0 && len(s.chunks[k])+need <= cap(s.chunks[k]) {
+			s.chunks[k] = append(append(s.chunks[k], s.n[:hdr]...), rec...)
+			return nil
+		}
+		if size := int64(max(need, spoolChunk)); s.used+size <= s.limit {
+			var c []byte
+			if need <= spoolChunk {
+				c = (*chunkPool.Get().(*[]byte))[:0]
+			} else {
+				c = make([]byte, 0, need)
+			}
+			s.used += int64(cap(c))
+			s.chunks = append(s.chunks, append(append(c, s.n[:hdr]...), rec...))
 			return nil
 		}
 		if err := s.spill(); err != nil {
@@ -63,15 +84,29 @@ func (s *spool) spill() error {
 		return fmt.Errorf("carto driver: the answer is over spool_memory (%d bytes) and no temporary file can hold the rest: %w", s.limit, err)
 	}
 	// Unlinked at once where the system allows it (the open file stays usable), so that even a
-	// crash leaves nothing behind; Close removes it again for systems that do not.
+	// crash leaves nothing behind; close removes it again for systems that do not.
 	_ = os.Remove(f.Name())
 	s.file = f
 	s.w = bufio.NewWriterSize(f, spoolFileBuffer)
-	if _, err := s.w.Write(s.mem); err != nil {
-		return s.fileErr(err)
+	for _, c := range s.chunks {
+		if _, err := s.w.Write(c); err != nil {
+			return s.fileErr(err)
+		}
 	}
-	s.mem = nil
+	s.release()
 	return nil
+}
+
+// release gives the chunks back to the pool.
+func (s *spool) release() {
+	for i, c := range s.chunks {
+		if cap(c) == spoolChunk {
+			c = c[:0]
+			chunkPool.Put(&c)
+		}
+		s.chunks[i] = nil
+	}
+	s.chunks, s.used = nil, 0
 }
 
 func (s *spool) fileErr(err error) error {
@@ -80,7 +115,6 @@ func (s *spool) fileErr(err error) error {
 
 // rewind ends writing and starts reading from the first record.
 func (s *spool) rewind() error {
-	s.read = true
 	if s.file == nil {
 		return nil
 	}
@@ -95,19 +129,25 @@ func (s *spool) rewind() error {
 	return nil
 }
 
+var errCorrupt = errors.New("carto driver: corrupt row spool")
+
 // next returns the next record, valid until the next call, or io.EOF after the last.
 func (s *spool) next() ([]byte, error) {
 	if s.file == nil {
-		if s.pos >= len(s.mem) {
+		for s.ci < len(s.chunks) && s.pos >= len(s.chunks[s.ci]) {
+			s.ci, s.pos = s.ci+1, 0
+		}
+		if s.ci >= len(s.chunks) {
 			return nil, io.EOF
 		}
-		n, k := binary.Uvarint(s.mem[s.pos:])
-		if k <= 0 || uint64(len(s.mem)-s.pos-k) < n {
-			return nil, errors.New("carto driver: corrupt row spool")
+		c := s.chunks[s.ci]
+		n, k := binary.Uvarint(c[s.pos:])
+		if k <= 0 || uint64(len(c)-s.pos-k) < n {
+			return nil, errCorrupt
 		}
 		start := s.pos + k
 		s.pos = start + int(n)
-		return s.mem[start:s.pos:s.pos], nil
+		return c[start:s.pos:s.pos], nil
 	}
 	n, err := binary.ReadUvarint(s.r)
 	if err != nil {
@@ -138,9 +178,10 @@ func (s *spool) next() ([]byte, error) {
 // onDisk reports whether the records went to a temporary file.
 func (s *spool) onDisk() bool { return s.file != nil }
 
-// close releases the memory and removes the temporary file.
+// close releases the memory and removes the temporary file. It may be called more than once.
 func (s *spool) close() error {
-	s.mem, s.buf, s.r, s.w = nil, nil, nil, nil
+	s.release()
+	s.buf, s.r, s.w = nil, nil, nil
 	if s.file == nil {
 		return nil
 	}

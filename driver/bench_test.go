@@ -1,0 +1,301 @@
+package driver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/gocarto/carto/cartolocal/cartotest"
+)
+
+// The benchmarks read 1k, 100k and 1M rows of two tables through the driver (HTTP + JSON from
+// cartolocal) and through pgx straight to the PostGIS behind it, the baseline:
+//
+//	nums:  id int8, a int4, b float8, c float4, d numeric(14,4)   (five numeric columns)
+//	geoms: the_geom geometry(Point, 4326)                          (one geometry column)
+//
+// cartolocal runs in the benchmark's own process, so the driver's numbers include the server's
+// work (reading from PostgreSQL, writing JSON) on the same two cores, and the heap figures
+// include the server's heap. Run them with
+//
+//	go test -run '^$' -bench . -benchtime 3x ./driver/
+//
+// Reported: ns/row, allocs/row (process-wide), peak-heap-MB (HeapInuse growth during the run).
+
+const benchRows = 1_000_000
+
+var bench struct {
+	once sync.Once
+	acct *cartotest.Account
+}
+
+// benchSetup makes the account and its tables once per process, and for each top-level
+// benchmark a *sql.DB and a pgx connection, closed when it ends.
+func benchSetup(b *testing.B) (*sql.DB, *pgx.Conn, *cartotest.Account) {
+	b.Helper()
+	bench.once.Do(func() {
+		// The account must outlive the benchmark that happens to create it.
+		bench.acct = cartotest.New(&exampleLikeTB{TB: b})
+		bench.acct.Exec(b, fmt.Sprintf(`CREATE TABLE nums AS SELECT i::int8 AS id, (i %% 100000)::int4 AS a,
+			i * 1.5::float8 AS b, (i %% 1000)::float4 / 7 AS c, (i * 3.1416)::numeric(14,4) AS d
+			FROM generate_series(1, %d) i;
+			CREATE TABLE geoms AS SELECT ST_SetSRID(ST_MakePoint(-180 + (i %% 36000) / 100.0, -90 + (i %% 18000) / 100.0), 4326)::geometry(Point, 4326) AS the_geom
+			FROM generate_series(1, %d) i;
+			ANALYZE nums; ANALYZE geoms;`, benchRows, benchRows))
+	})
+	if bench.acct == nil {
+		b.Fatal("benchmark setup failed")
+	}
+	db, err := sql.Open("carto", bench.acct.DSN())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	pg, err := pgx.Connect(context.Background(), bench.acct.PGURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pg.Close(context.Background()) })
+	if _, err := pg.Exec(context.Background(), "SET search_path = "+bench.acct.User+", public"); err != nil {
+		b.Fatal(err)
+	}
+	return db, pg, bench.acct
+}
+
+// exampleLikeTB keeps the shared benchmark account alive past the benchmark that made it: its
+// cleanups are dropped (the server goes away with the process).
+type exampleLikeTB struct{ testing.TB }
+
+func (*exampleLikeTB) Cleanup(func()) {}
+
+var sizes = []struct {
+	name string
+	n    int
+}{{"1k", 1_000}, {"100k", 100_000}, {"1M", 1_000_000}}
+
+// heapWatch samples the heap while rows are read.
+type heapWatch struct {
+	base, peak uint64
+	ms         runtime.MemStats
+}
+
+func (h *heapWatch) start() {
+	runtime.GC()
+	runtime.ReadMemStats(&h.ms)
+	h.base, h.peak = h.ms.HeapInuse, h.ms.HeapInuse
+}
+
+func (h *heapWatch) sample() {
+	runtime.ReadMemStats(&h.ms)
+	if h.ms.HeapInuse > h.peak {
+		h.peak = h.ms.HeapInuse
+	}
+}
+
+func report(b *testing.B, rows int, mallocs uint64, h *heapWatch) {
+	total := float64(rows) * float64(b.N)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/row")
+	b.ReportMetric(float64(mallocs)/total, "allocs/row")
+	b.ReportMetric(float64(h.peak-h.base)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(0, "ns/op")
+}
+
+func BenchmarkNumeric5(b *testing.B) {
+	db, pg, _ := benchSetup(b)
+	ctx := context.Background()
+	for _, sz := range sizes {
+		q := fmt.Sprintf("SELECT id, a, b, c, d FROM nums LIMIT %d", sz.n)
+		sampleEvery := max(sz.n/20, 1)
+		b.Run("driver/"+sz.name, func(b *testing.B) {
+			var h heapWatch
+			h.start()
+			before := h.ms.Mallocs
+			for b.Loop() {
+				rows, err := db.QueryContext(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var (
+					id, a int64
+					x, y  float64
+					d     string
+				)
+				n := 0
+				for rows.Next() {
+					if err := rows.Scan(&id, &a, &x, &y, &d); err != nil {
+						b.Fatal(err)
+					}
+					if n++; n%sampleEvery == 0 {
+						h.sample()
+					}
+				}
+				if err := rows.Err(); err != nil || n != sz.n {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+				rows.Close()
+			}
+			h.sample()
+			report(b, sz.n, h.ms.Mallocs-before, &h)
+		})
+		b.Run("pgx/"+sz.name, func(b *testing.B) {
+			var h heapWatch
+			h.start()
+			before := h.ms.Mallocs
+			for b.Loop() {
+				rows, err := pg.Query(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var (
+					id int64
+					a  int32
+					x  float64
+					y  float32
+					d  pgtype.Numeric
+				)
+				n := 0
+				for rows.Next() {
+					if err := rows.Scan(&id, &a, &x, &y, &d); err != nil {
+						b.Fatal(err)
+					}
+					if n++; n%sampleEvery == 0 {
+						h.sample()
+					}
+				}
+				if err := rows.Err(); err != nil || n != sz.n {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+			}
+			h.sample()
+			report(b, sz.n, h.ms.Mallocs-before, &h)
+		})
+	}
+}
+
+func BenchmarkGeometry(b *testing.B) {
+	db, pg, _ := benchSetup(b)
+	ctx := context.Background()
+	for _, sz := range sizes {
+		q := fmt.Sprintf("SELECT the_geom FROM geoms LIMIT %d", sz.n)
+		sampleEvery := max(sz.n/20, 1)
+		b.Run("driver/"+sz.name, func(b *testing.B) {
+			var h heapWatch
+			h.start()
+			before := h.ms.Mallocs
+			for b.Loop() {
+				rows, err := db.QueryContext(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var g sql.RawBytes
+				n := 0
+				for rows.Next() {
+					if err := rows.Scan(&g); err != nil {
+						b.Fatal(err)
+					}
+					if n++; n%sampleEvery == 0 {
+						h.sample()
+					}
+				}
+				if err := rows.Err(); err != nil || n != sz.n {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+				rows.Close()
+			}
+			h.sample()
+			report(b, sz.n, h.ms.Mallocs-before, &h)
+		})
+		b.Run("pgx/"+sz.name, func(b *testing.B) {
+			var h heapWatch
+			h.start()
+			before := h.ms.Mallocs
+			for b.Loop() {
+				// PostGIS sends geometry as hex EWKB text, as the driver yields it.
+				rows, err := pg.Query(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var g []byte
+				n := 0
+				for rows.Next() {
+					if err := rows.Scan(&g); err != nil {
+						b.Fatal(err)
+					}
+					if n++; n%sampleEvery == 0 {
+						h.sample()
+					}
+				}
+				if err := rows.Err(); err != nil || n != sz.n {
+					b.Fatalf("%d rows, %v", n, err)
+				}
+			}
+			h.sample()
+			report(b, sz.n, h.ms.Mallocs-before, &h)
+		})
+	}
+}
+
+// BenchmarkDecode measures the driver alone: a 100k-row answer, fetched once from cartolocal,
+// read from memory into rows and yielded.
+func BenchmarkDecode(b *testing.B) {
+	_, _, acct := benchSetup(b)
+	for _, tc := range []struct{ name, q string }{
+		{"numeric5", "SELECT id, a, b, c, d FROM nums LIMIT 100000"},
+		{"geometry", "SELECT the_geom FROM geoms LIMIT 100000"},
+	} {
+		hc := newHTTPClient()
+		c, err := (&Config{BaseURL: acct.URL, APIKey: acct.MasterKey, MaxRetries: -1}).newClient(hc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctr := &connector{client: c}
+		resp, _, done, err := ctr.post(context.Background(), tc.q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done()
+		if err != nil {
+			b.Fatal(err)
+		}
+		hc.CloseIdleConnections()
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.Mallocs
+			var rows int
+			for b.Loop() {
+				r, err := readRows(bytes.NewReader(body), DefaultSpoolMemory, http.MethodPost, "/")
+				if err != nil {
+					b.Fatal(err)
+				}
+				dest := make([]driver.Value, len(r.Columns()))
+				for {
+					if err := r.Next(dest); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+					rows++
+				}
+				r.Close()
+			}
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
+			b.ReportMetric(float64(ms.Mallocs-before)/float64(rows), "allocs/row")
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package driver
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gocarto/carto"
+)
+
+// sqlPath is the SQL API endpoint, relative to the account's base URL.
+const sqlPath = "api/v2/sql"
+
+// post sends one SQL text to the SQL API. The caller reads and closes the body, then calls done.
+func (c *connector) post(ctx context.Context, q string) (resp *http.Response, reqCtx context.Context, done context.CancelFunc, err error) {
+	done = func() {}
+	if c.cfg.Timeout > 0 {
+		// The limit covers reading the answer too, so it must outlive Do.
+		ctx, done = context.WithTimeout(ctx, c.cfg.Timeout)
+	}
+	// POST, form-encoded: the SQL never sits in a URL (logs, proxies, URL length limits).
+	body := make([]byte, 0, len(q)+len(q)/4+16)
+	body = append(body, "format=json&q="...)
+	body = append(body, url.QueryEscape(q)...)
+	resp, err = c.client.Do(ctx, &carto.Request{
+		Method:      http.MethodPost,
+		Path:        sqlPath,
+		Body:        body,
+		ContentType: "application/x-www-form-urlencoded",
+		Idempotent:  readOnly(q),
+	})
+	if err != nil {
+		done()
+		return nil, nil, nil, requestError(ctx, err)
+	}
+	return resp, ctx, done, nil
+}
+
+// badConnError is a request that never left this process: database/sql may safely send it
+// again on another connection, which driver.ErrBadConn asks for, and the connection is
+// dropped. The *carto.Error stays reachable with errors.As.
+type badConnError struct{ err error }
+
+func (e *badConnError) Error() string   { return e.err.Error() }
+func (e *badConnError) Unwrap() []error { return []error{e.err, driver.ErrBadConn} }
+
+// requestError maps a failed request to the error the driver returns.
+func requestError(ctx context.Context, err error) error {
+	var ce *carto.Error
+	if errors.As(err, &ce) && !ce.Sent && ce.StatusCode == 0 && ctx.Err() == nil &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return &badConnError{err}
+	}
+	return err
+}
+
+// readError adds why the context ended to an error met while reading an answer, so that
+// errors.Is(err, context.Canceled) or context.DeadlineExceeded holds whatever the transport
+// made of it.
+func readError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+	}
+	return err
+}
+
+// query sends q and reads its whole answer into rows.
+func (c *connector) query(ctx context.Context, q string) (*rows, error) {
+	resp, rctx, done, err := c.post(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	defer resp.Body.Close()
+	r, err := readRows(resp.Body, c.cfg.spoolMemory(), http.MethodPost, c.path())
+	if err != nil {
+		return nil, readError(rctx, err)
+	}
+	return r, nil
+}
+
+// exec sends q and reads its answer, skipping any rows, for the count of rows affected.
+func (c *connector) exec(ctx context.Context, q string) (driver.Result, error) {
+	resp, rctx, done, err := c.post(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	defer resp.Body.Close()
+	res, err := readResponse(resp.Body, nil)
+	if err == nil {
+		if err := res.trailerError(http.MethodPost, c.path()); err != nil {
+			return nil, err
+		}
+		if !res.sawTotal {
+			err = errors.New("the answer has no total_rows")
+		}
+	}
+	if err != nil {
+		return nil, readError(rctx, fmt.Errorf("carto driver: %s %s: %w", http.MethodPost, c.path(), err))
+	}
+	return result{affected: res.totalRows}, nil
+}
+
+func (c *connector) path() string { return c.client.URL(sqlPath).Path }
+
+// result is what Exec reports: CARTO's total_rows, the rows the (last) statement affected.
+type result struct{ affected int64 }
+
+var errLastInsertID = errors.New("carto driver: LastInsertId is not supported: CARTO's SQL API reports no inserted ids; " +
+	"use INSERT … RETURNING id with QueryRow instead")
+
+// LastInsertId is always an error: use INSERT … RETURNING.
+func (result) LastInsertId() (int64, error) { return 0, errLastInsertID }
+
+// RowsAffected is the answer's total_rows: for INSERT, UPDATE and DELETE the rows they touched;
+// for several statements, those of the last.
+func (r result) RowsAffected() (int64, error) { return r.affected, nil }
