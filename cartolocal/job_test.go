@@ -288,6 +288,8 @@ func TestJobQueueLimit(t *testing.T) {
 	if st != 400 || body != `{"error":["Failed to create job. Max number of jobs (64) queued reached"]}` {
 		t.Fatalf("65th queued job: %d %s", st, body)
 	}
+	// The queued ones first: once the running one goes, the next would start.
+	slices.Reverse(ids)
 	for _, id := range ids {
 		if st, _, body := h.do("DELETE", "/"+id, acct.MasterKey, "", false); st != 200 {
 			t.Fatalf("cancel: %d %s", st, body)
