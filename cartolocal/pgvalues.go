@@ -170,6 +170,9 @@ func (e *valueEncoder) appendArray(b []byte, elem valueKind, v []byte) []byte {
 		}
 		i++
 	}
+	if i >= len(v) || v[i] != '{' {
+		return appendJSBytes(b, v) // not an array literal (cannot come from PostgreSQL)
+	}
 	depth := 0
 	first := true
 	for i < len(v) {
@@ -271,6 +274,9 @@ func isPlainShortest(v []byte) bool {
 	}
 	if i == start || sig > 15 || v[len(v)-1] == '.' {
 		return false
+	}
+	if v[start] == '0' && len(v) > start+1 && v[start+1] != '.' {
+		return false // a leading zero ("007") is not JSON
 	}
 	if dot && v[len(v)-1] == '0' {
 		return false
@@ -589,10 +595,10 @@ func (e *valueEncoder) appendPoint(b []byte, v []byte) []byte {
 
 // appendCircle writes pg-types' parseCircle: "<(1,2),3>" -> {"x":1,"y":2,"radius":3}.
 func (e *valueEncoder) appendCircle(b []byte, v []byte) []byte {
-	if len(v) < 4 || v[0] != '<' {
+	if len(v) < 4 || v[0] != '<' || v[1] != '(' {
 		return append(b, "null"...)
 	}
-	end := 1
+	end := 2
 	for end < len(v) && v[end] != ')' {
 		end++
 	}
@@ -600,7 +606,10 @@ func (e *valueEncoder) appendCircle(b []byte, v []byte) []byte {
 		return append(b, "null"...)
 	}
 	x, y := splitPair(v[2:end])
-	r := v[end+1 : len(v)-1]
+	var r []byte
+	if end+1 < len(v)-1 {
+		r = v[end+1 : len(v)-1]
+	}
 	if len(r) > 0 && r[0] == ',' {
 		r = r[1:]
 	}
