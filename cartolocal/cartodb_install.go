@@ -95,7 +95,11 @@ LIMIT 1`, pw).Scan(&s.publicPassword); err != nil {
 	if exists {
 		verb = "ALTER"
 	}
-	db := pgx.Identifier{s.admin.Config().ConnConfig.Database}.Sanitize()
+	var db string
+	if err := tx.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		return err
+	}
+	db = pgx.Identifier{db}.Sanitize()
 	if _, err := tx.Exec(ctx, fmt.Sprintf(`
 %s ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %s;
 GRANT CONNECT ON DATABASE %s TO %[2]s;

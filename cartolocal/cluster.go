@@ -452,6 +452,10 @@ func (s *Server) start(ctx context.Context) error {
 		return fmt.Errorf("cartolocal: PostgreSQL URL: %w", err)
 	}
 	pcfg.MaxConns = 10
+	if pcfg.ConnConfig.Database == "" {
+		// PostgreSQL's default; the accounts' pools, made from this config, log in as others.
+		pcfg.ConnConfig.Database = pcfg.ConnConfig.User
+	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "cartolocal"
 	if s.admin, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return fmt.Errorf("cartolocal: %w", err)

@@ -157,11 +157,11 @@ func (s *Server) Close() error {
 		if s.jobs != nil {
 			errs = append(errs, s.jobs.close())
 		}
-		s.mu.Lock()
-		for _, u := range s.users {
+		// Close the pools outside the lock: closing waits for connections in use, whose
+		// holders may still look accounts up.
+		for _, u := range s.Users() {
 			u.close()
 		}
-		s.mu.Unlock()
 		if s.admin != nil {
 			s.admin.Close()
 		}

@@ -98,11 +98,15 @@ func (s *Server) AddUser(ctx context.Context, cfg UserConfig) (*User, error) {
 		if roleExists {
 			verb = "ALTER"
 		}
+		var db string
+		if err := tx.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+			return err
+		}
+		db = pgx.Identifier{db}.Sanitize()
 		role, schema := pgx.Identifier{u.Role}.Sanitize(), pgx.Identifier{u.Schema}.Sanitize()
-		db := pgx.Identifier{s.admin.Config().ConnConfig.Database}.Sanitize()
 		timeout := "RESET statement_timeout"
-		if s.cfg.StatementTimeout > 0 {
-			timeout = fmt.Sprintf("SET statement_timeout = %d", s.cfg.StatementTimeout.Milliseconds())
+		if ms, ok := s.timeoutMillis(); ok {
+			timeout = "SET statement_timeout = " + ms
 		}
 		ddl := fmt.Sprintf(`
 %[1]s ROLE %[2]s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %[3]s;
@@ -164,6 +168,15 @@ func (s *Server) loadUsers(ctx context.Context) error {
 		s.register(u, password)
 	}
 	return rows.Err()
+}
+
+// timeoutMillis is Config.StatementTimeout in milliseconds (at least 1), as PostgreSQL takes it,
+// and whether there is one.
+func (s *Server) timeoutMillis() (string, bool) {
+	if s.cfg.StatementTimeout <= 0 {
+		return "", false
+	}
+	return fmt.Sprint(max(1, s.cfg.StatementTimeout.Milliseconds())), true
 }
 
 // searchPath is an account's search_path: its schema, the CARTO functions, PostGIS.
@@ -254,8 +267,8 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 		"TimeZone":         "UTC", // as CARTO's servers run: timestamptz text (CSV) in UTC
 	}
 	cc.OnNotice = dispatchNotice // the SQL API collects RAISE NOTICE/WARNING/INFO per request
-	if t := c.srv.cfg.StatementTimeout; t > 0 {
-		cc.RuntimeParams["statement_timeout"] = fmt.Sprint(t.Milliseconds())
+	if ms, ok := c.srv.timeoutMillis(); ok {
+		cc.RuntimeParams["statement_timeout"] = ms
 	}
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		// Cancel the query on the server at once; should it not end within DeadlineDelay, the

@@ -98,9 +98,14 @@ func TestPublicRoleIsReadOnly(t *testing.T) {
 func TestStatementTimeout(t *testing.T) {
 	a := cartotest.New(t)
 	ctx := context.Background()
-	// A second server on the same PostgreSQL, with a statement timeout.
+	// A second server on the same PostgreSQL, with a statement timeout, and a URL naming no
+	// database (PostgreSQL then takes the user's name, postgres).
+	url := strings.Replace(a.PGURL, "/postgres?", "?", 1)
+	if url == a.PGURL {
+		t.Fatalf("unexpected URL form %s", a.PGURL)
+	}
 	s, err := cartolocal.New(ctx, cartolocal.Config{
-		PGURL:            a.PGURL,
+		PGURL:            url,
 		StatementTimeout: 100 * time.Millisecond,
 		Users:            []cartolocal.UserConfig{{Name: a.User + "_slow"}},
 		Logf:             t.Logf,
