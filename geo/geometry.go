@@ -17,8 +17,8 @@ import (
 //
 // The zero value is NULL. SRID 0 means "unknown", as in PostGIS.
 type Geometry struct {
-	Geom orb.Geometry
-	SRID int
+	Geom orb.Geometry // nil for SQL NULL
+	SRID int          // spatial reference system id: 4326, 3857, ...; 0 when unknown
 }
 
 // Compile-time checks of the interfaces Geometry is used through.

@@ -417,3 +417,15 @@ func polygonN(n int) orb.Polygon {
 	r[n-1] = r[0]
 	return orb.Polygon{r}
 }
+
+// TestNegativeSRID: PostGIS clamps a negative SRID in EWKB to 0 (liblwgeom's clamp_srid).
+func TestNegativeSRID(t *testing.T) {
+	var g Geometry
+	// POINT(1 2) with the SRID flag and SRID -1 (FFFFFFFF).
+	if err := g.Scan("0101000020FFFFFFFF000000000000F03F0000000000000040"); err != nil {
+		t.Fatal(err)
+	}
+	if g.SRID != 0 || g.Geom != (orb.Point{1, 2}) {
+		t.Fatalf("got %v", g)
+	}
+}
