@@ -13,8 +13,11 @@ import (
 const (
 	DefaultMigrationsTable = "schema_migrations"
 	DefaultLockTable       = "cartomigrate_lock"
-	DefaultLockTimeout     = 15 * time.Second
-	DefaultLockLease       = 30 * time.Second
+	// DefaultLockTimeout is a second below golang-migrate's own (migrate.DefaultLockTimeout,
+	// 15s): when golang-migrate gives up on Lock it leaves the call running, and a lease taken
+	// after that would be held with nobody to release it.
+	DefaultLockTimeout = 14 * time.Second
+	DefaultLockLease   = 30 * time.Second
 )
 
 // Config configures a Driver. The zero value means every default.
@@ -23,7 +26,8 @@ type Config struct {
 	MigrationsTable string
 	// LockTable holds the leases, one row per migrations table (cartomigrate_lock).
 	LockTable string
-	// LockTimeout bounds how long Lock waits for another migrator's lease (15s).
+	// LockTimeout bounds how long Lock waits for another migrator's lease (14s). Keep it below
+	// golang-migrate's Migrate.LockTimeout.
 	LockTimeout time.Duration
 	// LockLease is how long a lease lasts unless renewed; a holder renews it every third of that
 	// while it holds it, so only a migrator that died or lost the network loses it (30s).

@@ -38,7 +38,7 @@ $cartomigrate$`, d.lockKey, quoteLiteral(quoteIdent(d.schema)), quoteLiteral(d.c
 	defer cancel()
 	if _, err := d.db.ExecContext(ctx, q); err != nil {
 		d.setState(versionState{})
-		return &database.Error{OrigErr: err, Err: "dropping the account's tables failed", Query: []byte(q)}
+		return fmt.Errorf("migrate: dropping the account's tables: %w", err)
 	}
 	d.setState(versionState{known: true, version: database.NilVersion})
 	return nil

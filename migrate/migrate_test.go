@@ -495,3 +495,28 @@ func TestDropLeavesOthers(t *testing.T) {
 	}
 	checkVersion(t, d, 1, false)
 }
+
+// TestExplicitTransaction: a migration wrapped in BEGIN ... COMMIT, as golang-migrate users often
+// write them for postgres, is still one guarded transaction; one that commits midway is refused
+// before any job is made.
+func TestExplicitTransaction(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t)
+	d := openDriver(t, acct, "")
+	db := pg(t, acct)
+	if err := d.Run(strings.NewReader("BEGIN;\nCREATE TABLE w1 (id int);\nCOMMIT;\n")); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Run(strings.NewReader("BEGIN;\nCREATE TABLE w2 (id int);\nINSERT INTO w2 VALUES ('x');\nCOMMIT;\n"))
+	var me *cmigrate.MigrationError
+	if !errors.As(err, &me) || me.StatementIndex != 3 || !strings.Contains(me.Reason, "invalid input syntax for type integer") {
+		t.Fatalf("failing wrapped migration: %v", err)
+	}
+	if n := scalar[int64](t, db, "SELECT count(*) FROM pg_class WHERE relname IN ('w1', 'w2') AND relnamespace = current_schema()::regnamespace"); n != 1 {
+		t.Errorf("%d of w1, w2 exist, want only w1", n)
+	}
+	err = d.Run(strings.NewReader("CREATE TABLE w3 (id int);\nCOMMIT;\nCREATE TABLE w4 (id int);"))
+	if err == nil || !strings.Contains(err.Error(), "commits before the migration ends") || errors.As(err, &me) && me.JobID != "" {
+		t.Fatalf("migration that commits midway: %v", err)
+	}
+}

@@ -22,6 +22,15 @@ const (
 	stepMask = 1<<stepBits - 1
 )
 
+// Polling of a migration's job. Most migrations take a few tens of milliseconds on the server,
+// so the first polls come sooner than batch's default 250ms: with it, noticing that a job had
+// ended took most of the time of `up` (measured on cartolocal). The interval still grows by half
+// after every poll that sees no change, up to pollMax, so a long migration costs few requests.
+const (
+	pollMin = 50 * time.Millisecond
+	pollMax = 5 * time.Second
+)
+
 // cancelTimeout bounds the cleanup after Interrupt: the DELETE of the job and the wait for it to
 // reach a final state.
 const cancelTimeout = 30 * time.Second
@@ -62,6 +71,11 @@ func (d *Driver) Run(migration io.Reader) error {
 	if ok && len(stmts) == 0 {
 		return nil // only comments and blanks: nothing to run, no job to create
 	}
+	if ok {
+		if err := checkTransactionControl(stmts); err != nil {
+			return fail(err)
+		}
+	}
 	if !d.getState().known {
 		if _, _, err := d.Version(); err != nil {
 			return fail(err)
@@ -98,7 +112,7 @@ func (d *Driver) Run(migration io.Reader) error {
 	ev.Job, ev.Created = job, time.Now()
 	d.emit(ev)
 
-	final, err := d.jobs.Wait(d.ctx, job.ID, batch.OnChange(func(j *batch.Job) {
+	final, err := d.jobs.Wait(d.ctx, job.ID, batch.PollInterval(pollMin, pollMax), batch.OnChange(func(j *batch.Job) {
 		ev.Job = j
 		ev.Changes++
 		d.emit(ev)

@@ -1,6 +1,9 @@
 package migrate
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // statement is one top-level SQL statement of a migration.
 type statement struct {
@@ -210,4 +213,77 @@ func isIdentStart(c byte) bool {
 // isIdentChar reports whether c may continue an unquoted identifier.
 func isIdentChar(c byte) bool {
 	return isIdentStart(c) || c >= '0' && c <= '9' || c == '$'
+}
+
+// checkTransactionControl refuses a migration that would end its transaction before its last
+// statement. The job's first statements take the advisory lock and check the version in the same
+// transaction as the migration; a COMMIT in the middle would release the lock and commit half the
+// migration, and a ROLLBACK would undo it while the job still reported success. A leading BEGIN
+// (or START TRANSACTION) and a trailing COMMIT (or END) are fine: PostgreSQL folds them into the
+// one transaction the job already is.
+func checkTransactionControl(stmts []statement) error {
+	for i, s := range stmts {
+		w1, w2 := firstWords(s.Text)
+		last := i == len(stmts)-1
+		bad := ""
+		switch {
+		case w1 == "BEGIN" || w1 == "START" && w2 == "TRANSACTION":
+			if i > 0 {
+				bad = "starts a transaction after the migration began"
+			}
+		case w1 == "COMMIT" && w2 == "PREPARED", w1 == "PREPARE" && w2 == "TRANSACTION", w1 == "ROLLBACK" && w2 == "PREPARED":
+			bad = "uses two-phase commit"
+		case w1 == "COMMIT" || w1 == "END":
+			if !last {
+				bad = "commits before the migration ends"
+			}
+		case (w1 == "ROLLBACK" || w1 == "ABORT") && w2 != "TO":
+			bad = "rolls the migration back, yet its job would succeed"
+		}
+		if bad != "" {
+			return fmt.Errorf("statement %d at line %d (%s) %s; cartomigrate runs each migration as one transaction, which may only begin with BEGIN and end with COMMIT",
+				i+1, s.Line, shorten(s.Text, 60), bad)
+		}
+	}
+	return nil
+}
+
+// firstWords returns the first two words of a statement, upper-cased; a statement's text starts
+// at its first token, but comments may sit between the words.
+func firstWords(text string) (string, string) {
+	var words []string
+	for i := 0; i < len(text) && len(words) < 2; {
+		c := text[i]
+		switch {
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return "", ""
+			}
+			i += end + 4
+		case isIdentStart(c):
+			j := i
+			for j < len(text) && isIdentChar(text[j]) {
+				j++
+			}
+			words = append(words, strings.ToUpper(text[i:j]))
+			i = j
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		default:
+			return pad2(words)
+		}
+	}
+	return pad2(words)
+}
+
+func pad2(w []string) (string, string) {
+	for len(w) < 2 {
+		w = append(w, "")
+	}
+	return w[0], w[1]
 }

@@ -116,3 +116,32 @@ func TestQuoting(t *testing.T) {
 		t.Errorf("quoteLiteral with a backslash: %s", got)
 	}
 }
+
+func TestCheckTransactionControl(t *testing.T) {
+	for _, tt := range []struct {
+		sql string
+		bad string
+	}{
+		{"BEGIN; CREATE TABLE a (id int); COMMIT;", ""},
+		{"START TRANSACTION; CREATE TABLE a (id int); END;", ""},
+		{"CREATE TABLE a (id int); SAVEPOINT s; INSERT INTO a VALUES (1); ROLLBACK TO SAVEPOINT s;", ""},
+		{"DO $$ BEGIN COMMIT; END $$; CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;", ""},
+		{"CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);", "statement 2 at line 2 (COMMIT;) commits before the migration ends"},
+		{"CREATE TABLE a (id int); BEGIN; SELECT 1;", "starts a transaction after"},
+		{"CREATE TABLE a (id int); ROLLBACK;", "rolls the migration back"},
+		{"CREATE TABLE a (id int); /* x */ abort;", "rolls the migration back"},
+		{"PREPARE TRANSACTION 'x';", "two-phase"},
+	} {
+		stmts, ok := splitStatements(tt.sql)
+		if !ok {
+			t.Fatalf("%q did not split", tt.sql)
+		}
+		err := checkTransactionControl(stmts)
+		switch {
+		case tt.bad == "" && err != nil:
+			t.Errorf("%q: %v", tt.sql, err)
+		case tt.bad != "" && (err == nil || !strings.Contains(err.Error(), tt.bad)):
+			t.Errorf("%q: %v, want %q", tt.sql, err, tt.bad)
+		}
+	}
+}

@@ -29,7 +29,7 @@ func (d *Driver) Version() (version int, dirty bool, err error) {
 		d.setState(versionState{known: true, version: database.NilVersion})
 		return database.NilVersion, false, nil
 	case err != nil:
-		return 0, false, &database.Error{OrigErr: err, Err: "reading the version failed", Query: []byte(q)}
+		return 0, false, fmt.Errorf("migrate: reading the version from %s: %w", d.cfg.MigrationsTable, err)
 	}
 	d.setState(versionState{known: true, version: int(v), dirty: dirty})
 	return int(v), dirty, nil
@@ -69,7 +69,7 @@ func (d *Driver) SetVersion(version int, dirty bool) error {
 	if _, err := d.db.ExecContext(ctx, q); err != nil {
 		// The row is unknown now: the request may have committed before the answer was lost.
 		d.setState(versionState{})
-		return &database.Error{OrigErr: err, Err: "setting the version to " + versionString(version, dirty) + " failed", Query: []byte(q)}
+		return fmt.Errorf("migrate: recording version %s in %s: %w", versionString(version, dirty), d.cfg.MigrationsTable, err)
 	}
 	d.mu.Lock()
 	d.prev, d.state = d.state, versionState{known: true, version: version, dirty: dirty}
