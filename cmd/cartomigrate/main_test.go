@@ -17,7 +17,13 @@ import (
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
-func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := cartotest.Main(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // syncBuffer is a bytes.Buffer safe for the signal goroutine and the test to share.
 type syncBuffer struct {

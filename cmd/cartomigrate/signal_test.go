@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,16 +18,32 @@ import (
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
-// buildBinary builds cartomigrate into the test's temporary directory: signals must reach a real
-// process, with its own signal handling, as a user's Ctrl-C would.
+// The binary is built once per test run, into a temporary directory that TestMain removes:
+// signals must reach a real process, with its own signal handling, as a user's Ctrl-C would.
+var (
+	buildOnce sync.Once
+	binDir    string
+	binPath   string
+	buildErr  error
+)
+
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cartomigrate")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "cartomigrate-test-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "cartomigrate")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return binPath
 }
 
 // startBinary runs the binary with args and the account in CARTO_DATABASE_URL.
