@@ -168,3 +168,50 @@ func TestFeatureReaderAllStopsEarly(t *testing.T) {
 		t.Fatalf("after break: %v, %v", f, err)
 	}
 }
+
+// TestFeatureReaderEveryPrefix cuts a CARTO body at every byte: no prefix may read as a
+// complete collection.
+func TestFeatureReaderEveryPrefix(t *testing.T) {
+	body := featureSample
+	for n := range len(body) {
+		fr := NewFeatureReader(strings.NewReader(body[:n]))
+		for i := 0; ; i++ {
+			_, err := fr.Next()
+			if err == io.EOF {
+				// Only the whitespace after the final brace may be missing.
+				if strings.TrimSpace(body[n:]) != "" {
+					t.Fatalf("prefix of %d bytes read as complete", n)
+				}
+				break
+			}
+			if err != nil {
+				break
+			}
+			if i > 10 {
+				t.Fatal("no end")
+			}
+		}
+	}
+}
+
+// FuzzFeatureReader: any input ends in a bounded number of steps, without panicking.
+func FuzzFeatureReader(f *testing.F) {
+	f.Add(featureSample)
+	f.Add(`{"type": "FeatureCollection", "features": [],"error":["x"],"context":"c"}`)
+	f.Add(`{"features": [{"type":"Feature","geometry":null,"properties":null}], "bbox": [1,2,3,4]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		fr := NewFeatureReader(strings.NewReader(body))
+		for i := 0; ; i++ {
+			f, err := fr.Next()
+			if err != nil {
+				if f != nil {
+					t.Fatal("a feature with an error")
+				}
+				return
+			}
+			if i > len(body) {
+				t.Fatal("more features than bytes")
+			}
+		}
+	})
+}
