@@ -152,6 +152,13 @@ func (c *Cluster) start(ctx context.Context) error {
 	return nil
 }
 
+// durableDataDirs is false only in tests that restart clusters and care about their speed, not
+// about surviving a power cut.
+var durableDataDirs = true
+
+// durable reports whether the cluster's data must survive a crash: it must unless temporary.
+func (c *Cluster) durable() bool { return c.tempRoot == "" && durableDataDirs }
+
 // isEmptyDir reports whether dir is missing or empty.
 func isEmptyDir(dir string) bool {
 	entries, err := os.ReadDir(dir)
@@ -170,7 +177,7 @@ func (c *Cluster) fromTemplate(ctx context.Context, t *template) error {
 	if err := t.copyTo(c.dataDir); err != nil {
 		return err
 	}
-	if c.tempRoot == "" {
+	if c.durable() {
 		if err := syncTree(c.dataDir); err != nil {
 			return err
 		}
@@ -240,7 +247,7 @@ func (c *Cluster) prepareDataDir(ctx context.Context) error {
 	}
 	args := []string{"-D", c.dataDir, "-U", superuser, "--pwfile=" + pwPath,
 		"--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"}
-	if c.tempRoot != "" {
+	if !c.durable() {
 		args = append(args, "--no-sync")
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, "initdb"), args...)
@@ -274,7 +281,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 		"-c", "shared_buffers=64MB",
 		"-c", "password_encryption=scram-sha-256",
 	}
-	if c.tempRoot != "" {
+	if !c.durable() {
 		// A throwaway cluster needs no durability.
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}

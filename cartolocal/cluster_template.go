@@ -202,7 +202,7 @@ func (c *Cluster) setPassword(ctx context.Context) error {
 		return err
 	}
 	_, err = f.WriteString(pw + "\n")
-	if err == nil && c.tempRoot == "" {
+	if err == nil && c.durable() {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())

@@ -139,6 +139,8 @@ func TestRestartKeepsAccountsAndData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two clusters")
 	}
+	// cmd/cartolocal's test restarts a durable data directory; here speed matters more.
+	defer cartolocal.SetDurableDataDirs(false)()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "pgdata")
 	logf := func(string, ...any) {}
