@@ -35,10 +35,21 @@ type Config struct {
 	SpoolMemory int64
 	// ClientID is sent as the client parameter, which CARTO logs to tell applications apart.
 	ClientID string
+	// OnNotice, if set, is called with the notices, warnings and infos (RAISE NOTICE, …) of
+	// each statement that succeeds, before QueryContext or ExecContext returns, in the caller's
+	// goroutine. CARTO groups them by level, so their interleaving is lost: notices come first,
+	// then warnings, then infos. It cannot be written in a DSN.
+	OnNotice func(Notice)
 	// HTTPClient, if set, sends the requests. It cannot be written in a DSN. Without it the
 	// connector builds one that keeps up to 32 idle connections to the host and never follows
 	// redirects (credentials must not travel to another host).
 	HTTPClient *http.Client
+}
+
+// Notice is a message PostgreSQL sent along with a statement's result.
+type Notice struct {
+	Level   string // "notice", "warning" or "info"
+	Message string
 }
 
 // NewConfig returns a Config with the defaults ParseDSN starts from.

@@ -354,3 +354,37 @@ func TestPublicRole(t *testing.T) {
 		t.Errorf("public write: %v, want permission denied", err)
 	}
 }
+
+func TestNotices(t *testing.T) {
+	acct := cartotest.New(t)
+	cfg, err := ParseDSN(acct.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Notice
+	cfg.OnNotice = func(n Notice) { got = append(got, n) }
+	db := OpenDB(cfg)
+	defer db.Close()
+	var one int
+	err = db.QueryRow(`DO $$ BEGIN RAISE NOTICE 'n1'; RAISE WARNING 'w1'; RAISE NOTICE 'n2'; END $$; SELECT 1 AS one`).Scan(&one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Notice{{"notice", "n1"}, {"notice", "n2"}, {"warning", "w1"}}
+	if len(got) != len(want) {
+		t.Fatalf("notices %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("notice %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestOpenDBBadConfig(t *testing.T) {
+	db := OpenDB(&Config{})
+	defer db.Close()
+	if err := db.Ping(); err == nil || !strings.Contains(err.Error(), "BaseURL is empty") {
+		t.Errorf("Ping with an empty Config: %v", err)
+	}
+}

@@ -75,10 +75,11 @@ func (c *connector) query(ctx context.Context, q string) (*rows, error) {
 	}
 	defer done()
 	defer resp.Body.Close()
-	r, err := readRows(resp.Body, c.cfg.spoolMemory(), http.MethodPost, c.path())
+	r, res, err := readRows(resp.Body, c.cfg.spoolMemory(), http.MethodPost, c.path())
 	if err != nil {
 		return nil, readError(rctx, err)
 	}
+	c.notify(res)
 	return r, nil
 }
 
@@ -102,7 +103,24 @@ func (c *connector) exec(ctx context.Context, q string) (driver.Result, error) {
 	if err != nil {
 		return nil, readError(rctx, fmt.Errorf("carto driver: %s %s: %w", http.MethodPost, c.path(), err))
 	}
+	c.notify(res)
 	return result{affected: res.totalRows}, nil
+}
+
+// notify hands the answer's notices to Config.OnNotice.
+func (c *connector) notify(res *response) {
+	if c.cfg.OnNotice == nil {
+		return
+	}
+	for _, m := range res.notices {
+		c.cfg.OnNotice(Notice{Level: "notice", Message: m})
+	}
+	for _, m := range res.warnings {
+		c.cfg.OnNotice(Notice{Level: "warning", Message: m})
+	}
+	for _, m := range res.infos {
+		c.cfg.OnNotice(Notice{Level: "info", Message: m})
+	}
 }
 
 func (c *connector) path() string { return c.client.URL(sqlPath).Path }

@@ -51,7 +51,7 @@ func sampleBody(t testing.TB, name string) []byte {
 // decodeAll reads a body as QueryContext does and returns every row.
 func decodeAll(t testing.TB, body []byte, limit int64) (*rows, [][]driver.Value, error) {
 	t.Helper()
-	r, err := readRows(bytes.NewReader(body), limit, "POST", "/api/v2/sql")
+	r, _, err := readRows(bytes.NewReader(body), limit, "POST", "/api/v2/sql")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -301,7 +301,7 @@ func TestDecodeValues(t *testing.T) {
 // Values handed out must not share memory with the spool, which is reused row after row.
 func TestDecodeFreshValues(t *testing.T) {
 	body := `{"rows":[{"g":"0101","j":{"a":1}},{"g":"0202","j":{"b":2}}],"fields":{"g":{"type":"geometry"},"j":{"type":"jsonb","pgtype":"jsonb"}},"total_rows":2}`
-	r, err := readRows(strings.NewReader(body), 1<<20, "POST", "/")
+	r, _, err := readRows(strings.NewReader(body), 1<<20, "POST", "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestSpoolToFile(t *testing.T) {
 		b.WriteString(`{"i":` + itoa(i) + `,"s":"` + strings.Repeat("x", i%300) + `"}`)
 	}
 	b.WriteString(`],"time":1,"fields":{"i":{"type":"number","pgtype":"int4"},"s":{"type":"string","pgtype":"text"}},"total_rows":` + itoa(n) + `}`)
-	r, err := readRows(strings.NewReader(b.String()), 4096, "POST", "/")
+	r, _, err := readRows(strings.NewReader(b.String()), 4096, "POST", "/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,19 +140,19 @@ func (r *rows) ColumnTypeNullable(i int) (nullable, ok bool) { return false, fal
 // readRows reads a whole answer, rows to a spool of at most limit bytes in memory, and returns
 // its rows, or the error it holds: a *carto.Error from its trailer, or why it is not a complete,
 // consistent answer.
-func readRows(body io.Reader, limit int64, method, path string) (*rows, error) {
+func readRows(body io.Reader, limit int64, method, path string) (*rows, *response, error) {
 	sp := newSpool(limit)
 	res, err := readResponse(body, sp)
 	if err == nil {
 		if err = res.trailerError(method, path); err != nil {
 			_ = sp.close()
-			return nil, err
+			return nil, nil, err
 		}
 		var r *rows
 		if r, err = newRows(res, sp); err == nil {
-			return r, nil
+			return r, res, nil
 		}
 	}
 	_ = sp.close()
-	return nil, fmt.Errorf("carto driver: %s %s: %w", method, path, err)
+	return nil, nil, fmt.Errorf("carto driver: %s %s: %w", method, path, err)
 }
