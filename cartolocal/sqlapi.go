@@ -3,6 +3,7 @@ package cartolocal
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -51,6 +52,11 @@ func (s *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		fail(aerr)
 		return
+	}
+	// Read the body to its end: only then does net/http watch the connection, and cancel the
+	// request's context (hence the query) when the client goes away.
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBodyBytes))
 	}
 	who, aerr := s.authenticate(r, p)
 	if aerr != nil {

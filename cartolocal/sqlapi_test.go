@@ -408,12 +408,18 @@ func TestSQLErrorAfter1000Rows(t *testing.T) {
 // TestSQLClientAbort: a client that goes away gets its query cancelled on the server.
 func TestSQLClientAbort(t *testing.T) {
 	acct := cartotest.New(t)
-	for _, q := range []string{
+	for i, q := range []string{
 		"select pg_sleep(60) as marker_sleep_a1",
 		"select i as marker_stream_a2, repeat('x', 100) from generate_series(1, 100000000) i",
+		"select pg_sleep(60) as marker_sleep_a3", // POST JSON
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sqlURL(acct)+"?"+url.Values{"q": {q}, "api_key": {acct.MasterKey}}.Encode(), nil)
+		if i == 2 {
+			body, _ := json.Marshal(map[string]string{"q": q, "api_key": acct.MasterKey})
+			req, _ = http.NewRequestWithContext(ctx, http.MethodPost, sqlURL(acct), bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+		}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
