@@ -30,9 +30,6 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 // TestSQLStreamFlatMemory streams 2M rows and checks that the process's heap (server and client
 // share it here) stays flat: rows go out as they come, nothing holds the result.
 func TestSQLStreamFlatMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("streams 2M rows")
-	}
 	acct := cartotest.New(t)
 	q := "select i, i * 2 as d, 'row ' || i as s, (i % 3 = 0) as b from generate_series(1, 2000000) i"
 	u := sqlURL(acct) + "?" + url.Values{"q": {q}, "api_key": {acct.MasterKey}}.Encode()
