@@ -1,5 +1,23 @@
 package cartolocal
 
+// The SQL API follows CARTO's SQL API 6.0.0 byte for byte where a client can tell (statuses,
+// bodies, Content-Type, Content-Disposition, CORS, Carto-User, Carto-Client, Cache-Control), from
+// its source (CartoDB-SQL-API, cartodb-psql 0.14, node-postgres 6.4.2-cdb2, pg-types 1.13) and the
+// captured answers. Where cartolocal differs, on purpose:
+//   - int8, numeric (and their arrays) keep all their digits; json/jsonb keep PostgreSQL's numbers
+//     and escapes (only the whitespace goes), where CARTO's Node server rounds them to doubles.
+//   - Formats shp, kml, svg, spatialite, gpkg, topojson and arraybuffer answer 400 "not supported".
+//   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
+//   - Cache-Control knows no table metadata: reads get max-age=31536000, writes 0 (both no-cache);
+//     Carto-User-Id, X-Served-By-*, X-Cache-Channel and Surrogate-Key are not sent.
+//   - CSV is streamed rather than written by ogr2ogr: an error after the first row cuts the
+//     response (the client sees a truncated chunked body) instead of a 400, and errors carry
+//     PostgreSQL's message rather than ogr2ogr's.
+//   - JSONP callback names are sanitized as Express sanitizes them, for successes too.
+//   - geojson with the_geom in skipfields writes "geometry":null (CARTO writes undefined).
+//   - The "system tables are forbidden" check for non-master keys is not made (CARTO's test
+//     configuration makes it only for names matching \bpg_, and the check is advisory there).
+
 import (
 	"context"
 	"errors"
