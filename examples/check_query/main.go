@@ -34,12 +34,16 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	// No flag default from $CARTO_DSN: usage would print it, API key and all.
+	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
 	flag.StringVar(&a.Query, "query", "", "the SQL statement to explain (required)")
 	flag.BoolVar(&a.Analyze, "analyze", true, "run the statement and report actual rows and times (EXPLAIN ANALYZE)")
 	flag.BoolVar(&a.Buffers, "buffers", false, "report buffer usage (needs -analyze)")
 	flag.BoolVar(&a.Write, "write", false, "allow -analyze of a statement that may change data: it really runs")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = os.Getenv("CARTO_DSN")
+	}
 	if *dsn == "" || a.Query == "" {
 		fmt.Fprintln(os.Stderr, "usage: check_query -dsn carto://USER:API_KEY@HOST -query 'SELECT ...' (or set CARTO_DSN)")
 		flag.PrintDefaults()

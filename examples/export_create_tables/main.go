@@ -32,10 +32,14 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	// No flag default from $CARTO_DSN: usage would print it, API key and all.
+	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
 	tables := flag.String("tables", "", "comma-separated table names to export (default: all)")
 	flag.BoolVar(&a.Drop, "drop", false, "begin the script with DROP TABLE IF EXISTS for each table")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = os.Getenv("CARTO_DSN")
+	}
 	if *dsn == "" {
 		fmt.Fprintln(os.Stderr, "usage: export_create_tables -dsn carto://USER:API_KEY@HOST [-tables a,b] [-drop] (or set CARTO_DSN)")
 		flag.PrintDefaults()

@@ -32,10 +32,14 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	// No flag default from $CARTO_DSN: usage would print it, API key and all.
+	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
 	flag.Int64Var(&a.PID, "pid", 0, "process id of the query to cancel, as running_queries lists it (required)")
 	flag.BoolVar(&a.Terminate, "terminate", false, "terminate the session (pg_terminate_backend) instead of cancelling its query")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = os.Getenv("CARTO_DSN")
+	}
 	if *dsn == "" || a.PID <= 0 {
 		fmt.Fprintln(os.Stderr, "usage: kill_query -dsn carto://USER:API_KEY@HOST -pid PID (or set CARTO_DSN)")
 		flag.PrintDefaults()

@@ -31,10 +31,14 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	// No flag default from $CARTO_DSN: usage would print it, API key and all.
+	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
 	flag.BoolVar(&a.All, "all", false, "list idle sessions too")
 	flag.IntVar(&a.Width, "width", 100, "cut query text to this many characters (0: whole)")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = os.Getenv("CARTO_DSN")
+	}
 	if *dsn == "" {
 		fmt.Fprintln(os.Stderr, "usage: running_queries -dsn carto://USER:API_KEY@HOST (or set CARTO_DSN)")
 		flag.PrintDefaults()

@@ -27,9 +27,13 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", os.Getenv("CARTO_DSN"), "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	// No flag default from $CARTO_DSN: usage would print it, API key and all.
+	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
 	flag.StringVar(&a.Table, "table", "", "the table to describe, optionally schema-qualified (required)")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = os.Getenv("CARTO_DSN")
+	}
 	if *dsn == "" || a.Table == "" {
 		fmt.Fprintln(os.Stderr, "usage: table_info -dsn carto://USER:API_KEY@HOST -table NAME (or set CARTO_DSN)")
 		flag.PrintDefaults()
