@@ -15,8 +15,8 @@ package cartolocal
 //     PostgreSQL's message rather than ogr2ogr's.
 //   - JSONP callback names are sanitized as Express sanitizes them, for successes too.
 //   - geojson with the_geom in skipfields writes "geometry":null (CARTO writes undefined).
-//   - The "system tables are forbidden" check for non-master keys is not made (CARTO's test
-//     configuration makes it only for names matching \bpg_, and the check is advisory there).
+//   - The "system tables are forbidden" 403 CARTO gives non-master keys for any name matching
+//     \bpg_ is not given: the public role's grants alone decide.
 
 import (
 	"context"
