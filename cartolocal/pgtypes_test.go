@@ -77,11 +77,11 @@ func TestPlanColumns(t *testing.T) {
 	fds := []pgconn.FieldDescription{
 		{Name: "b", DataTypeOID: 23}, {Name: "a", DataTypeOID: 23}, {Name: "10", DataTypeOID: 25},
 		{Name: "b", DataTypeOID: 25}, {Name: "2", DataTypeOID: 23}, {Name: "01", DataTypeOID: 23},
-		{Name: "skip", DataTypeOID: 23},
+		{Name: "skip", DataTypeOID: 23}, {Name: "__proto__", DataTypeOID: 23},
 	}
 	cols := planColumns(fds, skipper([]string{"skip"}))
 	var e valueEncoder
-	row := appendRowObject(nil, &e, cols, [][]byte{[]byte("1"), []byte("2"), []byte("x"), []byte("y"), []byte("3"), []byte("4"), []byte("5")})
+	row := appendRowObject(nil, &e, cols, [][]byte{[]byte("1"), []byte("2"), []byte("x"), []byte("y"), []byte("3"), []byte("4"), []byte("5"), []byte("6")})
 	// JavaScript object order: array indexes ascending first, then insertion order; a repeated
 	// name keeps its first place and its last value.
 	if want := `{"2":3,"10":"x","b":"y","a":2,"01":4}`; string(row) != want {

@@ -19,11 +19,16 @@ type column struct {
 
 // planColumns turns a row description into the keys of CARTO's row objects, which node-postgres
 // builds as JavaScript objects: a repeated name keeps its first position and its last value, keys
-// that are array indexes ("0", "17") come first in numeric order, and skipped names are deleted.
+// that are array indexes ("0", "17") come first in numeric order, skipped names are deleted, and
+// "__proto__" is no key at all.
 func planColumns(fds []pgconn.FieldDescription, skip func(name string) bool) []column {
 	cols := make([]column, 0, len(fds))
 	pos := make(map[string]int, len(fds))
 	for i, fd := range fds {
+		if fd.Name == "__proto__" {
+			// Assigning it sets the JavaScript object's prototype: it never becomes a key.
+			continue
+		}
 		c := column{name: fd.Name, src: i, oid: fd.DataTypeOID, typmod: fd.TypeModifier, codec: codecFor(fd.DataTypeOID)}
 		if j, ok := pos[fd.Name]; ok {
 			c.key = cols[j].key
