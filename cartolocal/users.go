@@ -16,11 +16,11 @@ import (
 
 // User is one account: a schema, an owner role used by the master key, and keys.
 type User struct {
-	Name      string
-	Schema    string
-	Role      string
-	MasterKey string
-	PublicKey string
+	Name      string // the CARTO user name, as in /user/NAME/
+	Schema    string // the account's schema, named as the user
+	Role      string // the owner role the master key runs as, cartodb_user_NAME
+	MasterKey string // the API key that runs SQL as Role
+	PublicKey string // the API key that runs SQL as the read-only public role
 
 	conns *userConns
 }
