@@ -84,6 +84,7 @@ func statusOf(ev cmigrate.Event) string {
 func (p *progress) draw(stop chan struct{}) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
+	var shown string
 	for {
 		select {
 		case <-stop:
@@ -104,7 +105,11 @@ func (p *progress) draw(stop chan struct{}) {
 		if ev.Job != nil {
 			id = ev.Job.ID
 		}
-		p.con.setLive(fmt.Sprintf("%d/%s Batch job %s %s %s", ev.Version, dir, id, statusOf(*ev), time.Since(ev.Started).Truncate(time.Second)))
+		line := fmt.Sprintf("%d/%s %s %s (Batch job %s)", ev.Version, dir, statusOf(*ev), time.Since(ev.Started).Truncate(time.Second), id)
+		if line != shown {
+			p.con.setLive(line)
+			shown = line
+		}
 	}
 }
 

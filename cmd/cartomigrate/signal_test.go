@@ -218,3 +218,35 @@ func TestMeasureExampleUp(t *testing.T) {
 	}
 	t.Logf("cartomigrate up (6 migrations): wall %s (process start to exit)\n%s", wall, summary)
 }
+
+// TestConcurrentProcesses: two cartomigrate up at once on one account apply each migration once;
+// the one that waits for the lock finds nothing left to do, or the migrations the other has not
+// reached.
+func TestConcurrentProcesses(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	acct := newAccount(t)
+	acct.Exec(t, "CREATE TABLE applied (version int, at timestamptz DEFAULT clock_timestamp())")
+	files := map[string]string{}
+	for _, v := range []string{"1", "2", "3"} {
+		files[v+"_m.up.sql"] = "INSERT INTO applied (version) VALUES (" + v + "); SELECT pg_sleep(0.3);"
+		files[v+"_m.down.sql"] = "DELETE FROM applied WHERE version = " + v + ";"
+	}
+	dir := writeMigrations(t, files)
+	a, outA := startBinary(t, bin, acct, "-lock-timeout", "60", "-path", dir, "up")
+	b, outB := startBinary(t, bin, acct, "-lock-timeout", "60", "-path", dir, "up")
+	codeA, codeB := waitExit(t, a, 60*time.Second), waitExit(t, b, 60*time.Second)
+	t.Logf("A exit %d:\n%s\nB exit %d:\n%s", codeA, outA.String(), codeB, outB.String())
+	if codeA != 0 || codeB != 0 {
+		t.Errorf("exit statuses %d and %d, want 0 and 0", codeA, codeB)
+	}
+	var got string
+	conn := pgConn(t, acct)
+	if err := conn.QueryRow(context.Background(), "SELECT string_agg(version::text, ',' ORDER BY at) FROM "+
+		pgx.Identifier{acct.User, "applied"}.Sanitize()).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "1,2,3" {
+		t.Errorf("applied %s, want 1,2,3 once each", got)
+	}
+}
