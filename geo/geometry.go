@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,7 +36,7 @@ func New(g orb.Geometry, srid int) Geometry { return Geometry{Geom: g, SRID: sri
 //   - nil (SQL NULL), which sets Geom to nil and SRID to 0;
 //   - hex EWKB or WKB as a string or []byte, upper or lower case: PostGIS's text output, what
 //     CARTO's SQL API returns for geometry and geography columns;
-//   - raw EWKB or WKB bytes (ST_AsEWKB, ST_AsBinary);
+//   - raw EWKB or WKB bytes (ST_AsEWKB, ST_AsBinary), or their bytea text form \x0101...;
 //   - GeoJSON geometry text starting with '{' (ST_AsGeoJSON), which takes SRID 4326.
 //
 // Scan never modifies src. A geometry with Z or M ordinates is refused with a [*DimensionError];
@@ -67,7 +68,7 @@ func (g *Geometry) scan(src any, force2D bool) error {
 }
 
 // decode tells the input formats apart by their first byte: binary WKB starts with its byte
-// order (0 or 1), hex EWKB with the hex digit '0', GeoJSON with '{'.
+// order (0 or 1), hex EWKB with the hex digit '0' (or bytea's \x), GeoJSON with '{'.
 func decode[T text](src T, force2D bool) (orb.Geometry, int, error) {
 	if len(src) == 0 {
 		return nil, 0, &DecodeError{Format: "source", Offset: 0, Reason: "empty input"}
@@ -75,6 +76,14 @@ func decode[T text](src T, force2D bool) (orb.Geometry, int, error) {
 	switch c := src[0]; {
 	case c == 0 || c == 1:
 		return decodeWKB(src, false, force2D)
+	case c == '\\' && len(src) > 1 && src[1] == 'x':
+		// bytea's text output, as of SELECT ST_AsEWKB(g) in psql or a CSV export.
+		g, srid, err := decodeWKB(src[2:], true, force2D)
+		var de *DecodeError
+		if errors.As(err, &de) && de.Offset >= 0 {
+			de.Offset += 2
+		}
+		return g, srid, err
 	case c == '{' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
 		if b := bytes.TrimLeft([]byte(src[:min(len(src), 64)]), " \t\r\n"); len(b) > 0 && b[0] == '{' {
 			return decodeGeoJSON([]byte(src), force2D)

@@ -429,3 +429,19 @@ func TestNegativeSRID(t *testing.T) {
 		t.Fatalf("got %v", g)
 	}
 }
+
+func TestScanByteaText(t *testing.T) {
+	var g Geometry
+	// psql prints SELECT ST_AsEWKB('SRID=4326;POINT(-3.7 40.4)'::geometry) this way.
+	if err := g.Scan(`\x0101000020e61000009a99999999990dc03333333333334440`); err != nil {
+		t.Fatal(err)
+	}
+	if g.Geom != (orb.Point{-3.7, 40.4}) || g.SRID != 4326 {
+		t.Fatalf("got %v", g)
+	}
+	err := g.Scan(`\x0101000020e6100000zz`)
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Offset != 20 {
+		t.Fatalf("err = %v", err)
+	}
+}
