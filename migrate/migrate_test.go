@@ -520,3 +520,46 @@ func TestExplicitTransaction(t *testing.T) {
 		t.Fatalf("migration that commits midway: %v", err)
 	}
 }
+
+// TestBatchTimeout: x-batch-timeout reaches the server as the query's timeout.
+func TestBatchTimeout(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t)
+	d := openDriver(t, acct, "x-batch-timeout=1s")
+	start := time.Now()
+	err := d.Run(strings.NewReader("SELECT pg_sleep(5);"))
+	var me *cmigrate.MigrationError
+	if !errors.As(err, &me) || !strings.Contains(me.Reason, "statement timeout") {
+		t.Fatalf("Run past the batch timeout: %v", err)
+	}
+	if e := time.Since(start); e > 4*time.Second {
+		t.Errorf("the job ran %s, past its 1s timeout", e)
+	}
+}
+
+// TestQuotedTableNames: table names are identifiers, quoted wherever they are used.
+func TestQuotedTableNames(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t)
+	d := openDriver(t, acct, `x-migrations-table=My+"Versions'&x-lock-table=lock+%5Ctable`)
+	if err := d.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Version(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetVersion(4, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Run(strings.NewReader("CREATE TABLE q (id int);\nSELECT 1/0;")); err == nil || !strings.Contains(err.Error(), "division by zero") || !strings.Contains(err.Error(), "statement 2 of 2") {
+		t.Fatalf("Run: %v", err)
+	}
+	if err := d.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	checkVersion(t, d, 4, true)
+	db := pg(t, acct)
+	if n := scalar[int64](t, db, `SELECT count(*) FROM "My ""Versions'"`); n != 1 {
+		t.Errorf("%d rows", n)
+	}
+}

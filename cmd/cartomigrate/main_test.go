@@ -176,7 +176,7 @@ func TestFailureDirtyAndForce(t *testing.T) {
 	}
 	code, out = runCLI(t, env, "", "version")
 	expect(t, code, out, 0, "2 (dirty)")
-	code, out = runCLI(t, env, "", "-path", dir, "up")
+	code, out = runCLI(t, env, "", "-source", "file://"+dir, "-prefetch", "1", "up")
 	expect(t, code, out, 1, "error: Dirty database version 2. Fix and force version.", "cartomigrate force 1")
 	code, out = runCLI(t, env, "", "force", "1")
 	expect(t, code, out, 0)
