@@ -46,7 +46,9 @@ const (
 // NewFeatureReader returns a reader of the GeoJSON FeatureCollection in r, which it reads in
 // buffered chunks as features are asked for.
 func NewFeatureReader(r io.Reader) *FeatureReader {
-	return &FeatureReader{dec: jsontext.NewDecoder(r)}
+	// Duplicate member names are allowed as in encoding/json, which orb decodes features with,
+	// and as in JavaScript, whose JSON.parse is what CARTO's own clients use.
+	return &FeatureReader{dec: jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true))}
 }
 
 // Next returns the next feature. At the end of a complete collection it returns io.EOF; after a

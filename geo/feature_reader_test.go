@@ -215,3 +215,10 @@ func FuzzFeatureReader(f *testing.F) {
 		}
 	})
 }
+
+func TestFeatureReaderDuplicateNames(t *testing.T) {
+	fs, err := readAll(t, `{"type": "FeatureCollection", "features": [{"type":"Feature","geometry":null,"properties":{"a":1,"a":2}}]}`)
+	if err != nil || len(fs) != 1 || fs[0].Properties["a"] != 2.0 {
+		t.Fatalf("%v, %v", fs, err)
+	}
+}
