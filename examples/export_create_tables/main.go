@@ -8,7 +8,9 @@
 // The tables are those of the account's schema (current_schema()), except tables that belong to
 // extensions such as PostGIS's spatial_ref_sys. Names are written unqualified, so the script
 // creates the tables in the first schema of the search_path where it runs, another account's
-// included. Trigger functions are not exported: the script expects them to exist.
+// included. Trigger functions are not exported: the script expects them to exist (CARTO's own,
+// in the cartodb schema, do). A partitioned table is exported with its PARTITION BY clause but
+// without its partitions.
 package main
 
 import (
