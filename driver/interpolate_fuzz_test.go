@@ -2,6 +2,7 @@ package driver
 
 import (
 	"bytes"
+	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -111,9 +112,13 @@ func isSubsequence(sub, seq []string) bool {
 // must come back exactly (the time rounded to the microsecond), or be refused with the
 // documented error (NUL or invalid UTF-8 in the string, a time out of timestamptz's range).
 func FuzzInterpolateRoundTrip(f *testing.F) {
-	conn := literalConn(f)
+	conn, notices := literalConn(f)
 	const query = "SELECT $1::text, '$1' AS \"$2\", $2::bytea, $3::float8 /* $3 */, " +
 		"$4::timestamptz, $$ $4 $$ -- $1"
+	if _, err := execText(conn, "SET TimeZone = 'UTC'"); err != nil {
+		f.Fatal(err)
+	}
+	scs := "on" // the connection's standard_conforming_strings
 	f.Fuzz(func(t *testing.T, s string, b []byte, fbits uint64, sec, nsec int64, scsOff bool) {
 		fl := math.Float64frombits(fbits)
 		tm := time.Unix(sec, nsec)
@@ -146,19 +151,25 @@ func FuzzInterpolateRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("interpolate: %v", err)
 		}
-		scs := "on"
-		if scsOff {
-			scs = "off"
+		// A SET of its own: PostgreSQL lexes a whole query string before it runs any of it.
+		if want := map[bool]string{false: "on", true: "off"}[scsOff]; want != scs {
+			if _, err := execText(conn, "SET standard_conforming_strings = "+want); err != nil {
+				t.Fatal(err)
+			}
+			scs = want
 		}
-		results, err := execText(conn, "SET standard_conforming_strings = "+scs+"; SET TimeZone = 'UTC'; "+sql)
+		results, err := execText(conn, sql)
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
-		if len(results) != 3 || len(results[2].Rows) != 1 || len(results[2].Rows[0]) != 6 {
-			t.Fatalf("%s: %d results, want two SETs and one row of 6 columns", sql, len(results))
+		// With standard_conforming_strings off, a backslash in a plain '...' constant warns.
+		for _, n := range notices.take() {
+			t.Errorf("PostgreSQL notice: %s (%s)", n, sql)
 		}
-		results = results[1:]
-		row := results[1].Rows[0]
+		if len(results) != 1 || len(results[0].Rows) != 1 || len(results[0].Rows[0]) != 6 {
+			t.Fatalf("%s: %d results, want one row of 6 columns", sql, len(results))
+		}
+		row := results[0].Rows[0]
 		if string(row[0]) != s {
 			t.Errorf("text: sent %q, got %q (%s)", s, row[0], sql)
 		}
@@ -166,7 +177,7 @@ func FuzzInterpolateRoundTrip(f *testing.F) {
 			t.Errorf("constants of the query changed: %q, %q (%s)", row[1], row[5], sql)
 		}
 		var gotB []byte
-		if err := conn.TypeMap().Scan(results[1].FieldDescriptions[2].DataTypeOID, 0, row[2], &gotB); err != nil || !bytes.Equal(gotB, b) {
+		if err := conn.TypeMap().Scan(results[0].FieldDescriptions[2].DataTypeOID, 0, row[2], &gotB); err != nil || !bytes.Equal(gotB, b) {
 			t.Errorf("bytea: sent %x, got %x, %v (%s)", b, gotB, err, sql)
 		}
 		// float8 text output is the shortest exact decimal (extra_float_digits 1, the default).
@@ -211,4 +222,40 @@ func parseTimestamptzUTC(s string) (time.Time, error) {
 		y = 1 - y
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC), nil
+}
+
+// FuzzLexerPostgres compares the lexer with PostgreSQL's own: for every query PostgreSQL can
+// parse (Parse and Describe only; nothing runs), the number of parameters it finds must be the
+// highest $n of the lexer, and a query the lexer refuses must not parse.
+func FuzzLexerPostgres(f *testing.F) {
+	conn, notices := literalConn(f)
+	for _, q := range lexerCorpus() {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		if !utf8.ValidString(query) || strings.IndexByte(query, 0) >= 0 {
+			return // PostgreSQL refuses these before its lexer sees them
+		}
+		phs, lexErr := lexPlaceholders(query)
+		highest := 0
+		for _, ph := range phs {
+			highest = max(highest, ph.num)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sd, err := conn.PgConn().Prepare(ctx, "", query, nil)
+		notices.take() // such as "identifier will be truncated"
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("%q: %v", query, err)
+			}
+			return // a syntax error, several statements, or a parameter of unknown type
+		}
+		if lexErr != nil {
+			t.Fatalf("%q parses in PostgreSQL, but the lexer says %v", query, lexErr)
+		}
+		if len(sd.ParamOIDs) != highest {
+			t.Fatalf("%q: PostgreSQL sees %d parameters, the lexer %d (%v)", query, len(sd.ParamOIDs), highest, phs)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,20 +21,22 @@ import (
 
 // Round trips through a real PostgreSQL: each interpolated literal is sent as SQL text with the
 // simple query protocol, as CARTO's SQL API runs it, once with standard_conforming_strings on
-// and once off, and what comes back must be the Go value. A notice fails the test too: with
-// standard_conforming_strings off PostgreSQL warns about any backslash in a plain '' constant,
-// which the literals must never contain.
+// and once off, and what comes back must be the Go value.
 
 // literalConn is a superuser connection to the PostgreSQL behind a fresh cartolocal account.
-func literalConn(t testing.TB) *pgx.Conn {
+// The notices PostgreSQL sends on it pile up in its noticeLog.
+func literalConn(t testing.TB) (*pgx.Conn, *noticeLog) {
 	t.Helper()
 	acct := cartotest.New(t)
 	cfg, err := pgx.ParseConfig(acct.PGURL)
 	if err != nil {
 		t.Fatal(err)
 	}
+	notices := &noticeLog{}
 	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
-		t.Errorf("PostgreSQL notice: %s: %s", n.Severity, n.Message)
+		notices.mu.Lock()
+		defer notices.mu.Unlock()
+		notices.msgs = append(notices.msgs, n.Severity+": "+n.Message)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -42,16 +45,38 @@ func literalConn(t testing.TB) *pgx.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	return conn
+	return conn, notices
 }
 
-// forEachSCS runs f with standard_conforming_strings on and then off.
-func forEachSCS(t *testing.T, conn *pgx.Conn, f func(t *testing.T)) {
+// noticeLog collects a connection's notices.
+type noticeLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// take returns the notices so far and forgets them.
+func (l *noticeLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	msgs := l.msgs
+	l.msgs = nil
+	return msgs
+}
+
+// forEachSCS runs f with standard_conforming_strings on and then off, and fails on any notice:
+// with it off, PostgreSQL warns about every backslash in a plain '...' constant, and the
+// literals must never hold one.
+func forEachSCS(t *testing.T, conn *pgx.Conn, notices *noticeLog, f func(t *testing.T)) {
 	for _, scs := range []string{"on", "off"} {
 		if _, err := conn.Exec(context.Background(), "SET standard_conforming_strings = "+scs); err != nil {
 			t.Fatal(err)
 		}
-		t.Run("scs="+scs, f)
+		t.Run("scs="+scs, func(t *testing.T) {
+			f(t)
+			for _, n := range notices.take() {
+				t.Errorf("PostgreSQL notice: %s", n)
+			}
+		})
 	}
 }
 
@@ -104,7 +129,7 @@ func textColumns(results []*pgconn.Result) ([]*string, error) {
 }
 
 func TestLiteralRoundTripPostgres(t *testing.T) {
-	conn := literalConn(t)
+	conn, notices := literalConn(t)
 	strs := []string{
 		"", "a", "it's", "''", "'", `\`, `\\`, `\'`, `'\`, `E'\''`, "$1", "$$", "$a$ x $a$", "--", "/*", "*/",
 		"@a", "\n'", "\r\n", "\t", "é", "日本語", "\U0001F600", "\u00a0", "\ufeff", "\x7f", "\x01",
@@ -123,7 +148,7 @@ func TestLiteralRoundTripPostgres(t *testing.T) {
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 12, 31, 0, 0, 0, 1000, time.UTC),
 		time.Date(-4713, 11, 24, 0, 0, 0, 0, time.UTC), time.Date(294276, 12, 31, 23, 59, 59, 999999000, time.UTC),
 	}
-	forEachSCS(t, conn, func(t *testing.T) {
+	forEachSCS(t, conn, notices, func(t *testing.T) {
 		for _, s := range strs {
 			var got string
 			if q, err := selectLiteral(conn, "SELECT $1", s, &got); err != nil || got != s {
@@ -182,7 +207,7 @@ func TestLiteralRoundTripPostgres(t *testing.T) {
 
 // TestLiteralTypesPostgres checks the SQL type of each literal and of the arrays.
 func TestLiteralTypesPostgres(t *testing.T) {
-	conn := literalConn(t)
+	conn, notices := literalConn(t)
 	point := geo.New(orb.Point{1.5, -2}, 4326)
 	pointHex, _ := point.EWKBHex()
 	tests := []struct {
@@ -218,7 +243,7 @@ func TestLiteralTypesPostgres(t *testing.T) {
 		{v: []any{"a", nil}, typ: "text[]", asText: "{a,NULL}"},
 		{v: []any{}, typ: "unknown", asText: "{}"},
 	}
-	forEachSCS(t, conn, func(t *testing.T) {
+	forEachSCS(t, conn, notices, func(t *testing.T) {
 		for _, tt := range tests {
 			nv := driver.NamedValue{Ordinal: 1, Value: tt.v}
 			if err := checkNamedValue(&nv); err != nil {
@@ -254,7 +279,7 @@ func TestLiteralTypesPostgres(t *testing.T) {
 // quotes, comments and dollar quotes around the placeholders, and checks that PostgreSQL reads
 // back exactly the values and the query's own constants.
 func TestInterpolateInjectionPostgres(t *testing.T) {
-	conn := literalConn(t)
+	conn, notices := literalConn(t)
 	hostile := []string{
 		"'; SELECT 'pwned' --", `\'; SELECT 'pwned' --`, `\`, "$1", "*/ SELECT 'pwned' /*", "\n'", `E'\''`,
 		"$$; SELECT 'pwned'; $$",
@@ -275,7 +300,7 @@ func TestInterpolateInjectionPostgres(t *testing.T) {
 		{sql: "SELECT E'a'\n'\\' , $1 --', $1::text", want: []string{"a' , $1 --", ""}},
 		{sql: "SELECT $1::text, 'x'\n'y'", want: []string{"", "xy"}},
 	}
-	forEachSCS(t, conn, func(t *testing.T) {
+	forEachSCS(t, conn, notices, func(t *testing.T) {
 		scsOn := strings.HasSuffix(t.Name(), "=on")
 		for _, q := range queries {
 			if q.scsOn && !scsOn {
@@ -331,7 +356,7 @@ func TestInterpolateInjectionPostgres(t *testing.T) {
 // TestLexerAgreesWithPostgres prepares every lexer test query that PostgreSQL can parse and
 // compares the number of parameters PostgreSQL sees with the highest $n the lexer found.
 func TestLexerAgreesWithPostgres(t *testing.T) {
-	conn := literalConn(t)
+	conn, _ := literalConn(t)
 	checked := 0
 	for _, q := range lexerCorpus() {
 		phs, err := lexPlaceholders(q)
@@ -379,5 +404,21 @@ func lexerCorpus() []string {
 		"select 1+/*$2*/$1::int", "select $$--$$, $1::text", "select '/*', $1::text, '*/'",
 		"select array[1] @> array[$1::int]", "select @ $1::int", "select '{\"a\":1}'::jsonb ? 'a', $1::text",
 		"select $1::int as x", "select 1-$1::int", "select $2::text, $1::text, $2::text",
+	}
+}
+
+// TestBackslashWarningIsSeen makes sure the notice check of forEachSCS can fail: a plain
+// constant with a backslash, under standard_conforming_strings off, warns.
+func TestBackslashWarningIsSeen(t *testing.T) {
+	conn, notices := literalConn(t)
+	// Separately: PostgreSQL lexes the whole query string before it runs the SET.
+	if _, err := execText(conn, `SET standard_conforming_strings = off`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execText(conn, `SELECT 'a\\b'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := notices.take(); len(got) != 1 || !strings.Contains(got[0], "nonstandard use of \\\\") {
+		t.Errorf("notices %q, want the nonstandard use of \\\\ warning", got)
 	}
 }
