@@ -347,7 +347,7 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		c.stopProcess()
 		if c.tempRoot != "" {
-			if err := os.RemoveAll(c.tempRoot); err != nil {
+			if err := removeTempRoot(c.tempRoot); err != nil {
 				c.stopErr = fmt.Errorf("cartolocal: removing %s: %w", c.tempRoot, err)
 			}
 		}
@@ -404,10 +404,27 @@ func removeAbandoned(logf func(string, ...any)) {
 				continue
 			}
 		}
-		if err := os.RemoveAll(dir); err == nil {
+		if err := removeTempRoot(dir); err == nil {
 			logf("cartolocal: removed %s, left by a process that died without stopping its cluster", dir)
 		}
 	}
+}
+
+// removeTempRoot removes a temporary cluster directory, its owner file last: a removal cut short
+// (the process killed meanwhile) leaves a directory the next start still recognizes as abandoned.
+func removeTempRoot(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != ownerFile {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1.
