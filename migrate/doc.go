@@ -32,11 +32,16 @@
 // a migrator whose lease was taken over, or whose view is stale, cannot apply a migration twice
 // or record a version over another's.
 //
+// golang-migrate marks the version dirty before each migration and clean after it. The job also
+// records the version clean itself, as its last statement, inside the migration's transaction: a
+// dirty version therefore always means the migration was not applied (it failed, was cancelled,
+// or its job has not finished), even when the migrator died while its job ran.
+//
 // When a migration fails, the error is a *MigrationError with the migration's version, the
 // statement that failed (found through a sequence that the job sets before each statement, which
-// a rollback does not undo) and PostgreSQL's message. golang-migrate has marked the version dirty;
-// since the transaction was rolled back, the database is still at the version before, which is
-// the one to force.
+// a rollback does not undo) and PostgreSQL's message. The version stays dirty; since the
+// transaction was rolled back, the database is still at the version before, which is the one to
+// force.
 //
 // Drop drops the tables the account owns in its schema, like golang-migrate's postgres driver
 // (views go when they depend on a dropped table; functions stay), and never extension tables,

@@ -563,3 +563,43 @@ func TestQuotedTableNames(t *testing.T) {
 		t.Errorf("%d rows", n)
 	}
 }
+
+// TestRunRecordsClean: the job that applies a migration also records its version clean, in the
+// same transaction, so a migrator that dies while its job runs leaves a true version behind;
+// a migration's own trailing COMMIT comes after that record.
+func TestRunRecordsClean(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t)
+	other := openDriver(t, acct, "")
+	for i, body := range []string{
+		"CREATE TABLE rc1 (id int)",
+		"BEGIN;\nCREATE TABLE rc2 (id int);\nCOMMIT;",
+		"CREATE TABLE rc3 (id int); -- no newline at the end",
+	} {
+		d := openDriver(t, acct, "")
+		if _, _, err := d.Version(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SetVersion(i+1, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Run(strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+		// What a migrator that died right now would leave.
+		checkVersion(t, other, i+1, false)
+		if err := d.SetVersion(i+1, false); err != nil {
+			t.Fatalf("golang-migrate's SetVersion after Run: %v", err)
+		}
+	}
+	// Down to nothing: the first migration's down records no version.
+	d := openDriver(t, acct, "")
+	d.Version()
+	if err := d.SetVersion(database.NilVersion, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Run(strings.NewReader("DROP TABLE rc1; DROP TABLE rc2; DROP TABLE rc3;")); err != nil {
+		t.Fatal(err)
+	}
+	checkVersion(t, other, database.NilVersion, false)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,7 +40,8 @@ const cancelTimeout = 30 * time.Second
 // string, so PostgreSQL runs it as one transaction: it either applies whole or not at all. The
 // job first takes the migrations table's advisory lock and checks that schema_migrations still
 // holds the dirty version golang-migrate just set (and that this driver still holds the lease),
-// so even a migrator whose lease was stolen cannot apply a migration twice.
+// so even a migrator whose lease was stolen cannot apply a migration twice. When the version is
+// dirty, the job's last statement records it clean, in the same transaction.
 //
 // The migration must fit in one Batch job, 16 KiB of JSON (see BatchLimit); a larger one is an
 // error wrapping ErrTooLarge. Splitting it over several queries of a multi-query job would commit
@@ -89,12 +91,14 @@ func (d *Driver) Run(migration io.Reader) error {
 
 	nonce := randomNonce()
 	marked := ok
-	q := d.jobSQL(body, stmts, marked, nonce, mig)
+	st := d.getState()
+	clean := ok && st.known && st.dirty
+	q := d.jobSQL(body, stmts, clean, marked, nonce, mig)
 	if d.jobLen(q) > BatchLimit && marked {
 		// The markers cost about 40 bytes a statement; without them a failure names the whole
 		// migration instead of the statement.
 		marked = false
-		q = d.jobSQL(body, stmts, marked, nonce, mig)
+		q = d.jobSQL(body, stmts, clean, marked, nonce, mig)
 	}
 	if n := d.jobLen(q); n > BatchLimit {
 		return fail(fmt.Errorf("%w: its Batch job would be %d characters of JSON (the migration is %d bytes), over the Batch SQL API's limit of %d (16 KiB); split it into several migrations, and load bulk data with the COPY or Import API",
@@ -123,6 +127,7 @@ func (d *Driver) Run(migration io.Reader) error {
 			// The job finished before the DELETE reached it: the migration is applied, and
 			// saying otherwise would be a lie. golang-migrate records it clean and stops.
 			d.finish(ev, final)
+			d.applied(clean, mig)
 			return nil
 		}
 		e := fail(fmt.Errorf("%w: its Batch job was cancelled on the server and rolled back", ErrInterrupted)).(*MigrationError)
@@ -130,6 +135,7 @@ func (d *Driver) Run(migration io.Reader) error {
 		if err != nil {
 			e.Err = errors.Join(e.Err, err)
 			e.Reason = fmt.Sprintf("interrupted; cancelling Batch job %s failed (%v), it may still run", job.ID, err)
+			d.setState(versionState{}) // the job may yet record the version clean
 		}
 		d.finish(ev, final)
 		return e
@@ -151,8 +157,9 @@ func (d *Driver) Run(migration io.Reader) error {
 		}
 		return e
 	case err != nil:
-		e := fail(fmt.Errorf("waiting for Batch job %s: %w", job.ID, err)).(*MigrationError)
+		e := fail(fmt.Errorf("waiting for Batch job %s (it may still run): %w", job.ID, err)).(*MigrationError)
 		e.JobID = job.ID
+		d.setState(versionState{}) // the job may yet record the version clean
 		return e
 	case final == nil || final.Status != batch.Done:
 		e := fail(fmt.Errorf("Batch job %s ended %s", job.ID, statusOf(final))).(*MigrationError)
@@ -162,7 +169,18 @@ func (d *Driver) Run(migration io.Reader) error {
 		}
 		return e
 	}
+	d.applied(clean, mig)
 	return nil
+}
+
+// applied notes that the job recorded the version clean, so that golang-migrate's SetVersion
+// that follows finds what it expects.
+func (d *Driver) applied(clean bool, mig migrationInfo) {
+	if clean {
+		d.mu.Lock()
+		d.state = versionState{known: true, version: mig.target}
+		d.mu.Unlock()
+	}
 }
 
 func statusOf(j *batch.Job) string {
@@ -213,10 +231,40 @@ func readMigration(r io.Reader) (string, error) {
 }
 
 // jobSQL builds the job's single query: advisory lock, guards, then the migration, with a marker
-// before each statement when marked.
-func (d *Driver) jobSQL(body string, stmts []statement, marked bool, nonce int64, mig migrationInfo) string {
+// before each statement when marked. When golang-migrate has set the version dirty (as it does
+// before every migration), the job ends by recording it clean, in the same transaction as the
+// migration: dirty then means exactly "not applied", even if this process dies while the job
+// runs. A trailing COMMIT of the migration's own comes after that record, or the record would
+// fall outside the transaction.
+func (d *Driver) jobSQL(body string, stmts []statement, clean, marked bool, nonce int64, mig migrationInfo) string {
+	type insertion struct {
+		at   int
+		text string
+	}
+	var ins []insertion
+	if marked {
+		seq := quoteLiteral(d.stepSeq)
+		for i, s := range stmts {
+			ins = append(ins, insertion{s.Start, fmt.Sprintf("SELECT setval(%s, %d); ", seq, nonce<<stepBits+int64(i+1))})
+		}
+	}
+	if clean {
+		rec := fmt.Sprintf("TRUNCATE %s;", d.versionTable)
+		if mig.target >= 0 {
+			rec += fmt.Sprintf(" INSERT INTO %s (version, dirty) VALUES (%d, false);", d.versionTable, mig.target)
+		}
+		last := stmts[len(stmts)-1]
+		if w, _ := firstWords(last.Text); w == "COMMIT" || w == "END" {
+			ins = append(ins, insertion{last.Start, rec + "\n"})
+		} else {
+			// The migration may end without a semicolon, or in a -- comment.
+			ins = append(ins, insertion{len(body), "\n;\n" + rec + "\n"})
+		}
+	}
+	slices.SortStableFunc(ins, func(x, y insertion) int { return x.at - y.at })
+
 	var b strings.Builder
-	b.Grow(len(body) + 512 + 48*len(stmts))
+	b.Grow(len(body) + 1024 + 48*len(stmts))
 	fmt.Fprintf(&b, "SELECT pg_advisory_xact_lock(%d);\nDO $cartomigrate$\nBEGIN\n", d.lockKey)
 	dir := "up"
 	if mig.down {
@@ -224,16 +272,11 @@ func (d *Driver) jobSQL(body string, stmts []statement, marked bool, nonce int64
 	}
 	d.writeGuards(&b, fmt.Sprintf("applying migration %d (%s)", mig.version, dir))
 	b.WriteString("  NULL;\nEND\n$cartomigrate$;\n")
-	if !marked {
-		b.WriteString(body)
-		return b.String()
-	}
-	seq := quoteLiteral(d.stepSeq)
 	prev := 0
-	for i, s := range stmts {
-		b.WriteString(body[prev:s.Start])
-		fmt.Fprintf(&b, "SELECT setval(%s, %d); ", seq, nonce<<stepBits+int64(i+1))
-		prev = s.Start
+	for _, in := range ins {
+		b.WriteString(body[prev:in.at])
+		b.WriteString(in.text)
+		prev = in.at
 	}
 	b.WriteString(body[prev:])
 	return b.String()

@@ -156,8 +156,8 @@ func (s *session) explain(err error) error {
 			err, me.Target, versionName(at), at)
 	case errors.As(err, &dirty):
 		prev := s.prevVersion(dirty.Version)
-		return fmt.Errorf("%w\nA migration to version %d failed or was interrupted earlier. cartomigrate runs each migration as one transaction, so (unless the migration commits by itself) it left nothing behind:\nif it was `up` to %d, run `cartomigrate force %d`; if it was a down migration, force the version it started from",
-			err, dirty.Version, dirty.Version, prev)
+		return fmt.Errorf("%w\nA migration to version %d failed, was cancelled, or is still running as a Batch job. cartomigrate's jobs record their version\nclean in the same transaction as the migration, so it was not applied: if it was `up` to %d, the database is at %s\n(`cartomigrate force %d`); if it was a down migration, force the version it started from",
+			err, dirty.Version, dirty.Version, versionName(prev), prev)
 	}
 	return err
 }

@@ -250,3 +250,24 @@ func TestConcurrentProcesses(t *testing.T) {
 		t.Errorf("applied %s, want 1,2,3 once each", got)
 	}
 }
+
+// TestKilledDuringJob: a migrator killed outright while its job runs leaves the job to finish,
+// and the job records its own version clean, so version tells the truth afterwards. The lease
+// of the dead process expires by itself.
+func TestKilledDuringJob(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	acct := newAccount(t)
+	conn := pgConn(t, acct)
+	dir := writeMigrations(t, map[string]string{
+		"1_slow.up.sql": "SELECT pg_sleep(1.5);\nCREATE TABLE after_kill (id int);", "1_slow.down.sql": "DROP TABLE after_kill;",
+	})
+	cmd, _ := startBinary(t, bin, acct, "-path", dir, "up")
+	waitFor(t, "the migration's query to run", 30*time.Second, func() bool { return sleepingJobs(t, conn, acct) == 1 })
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitFor(t, "the job to finish", 30*time.Second, func() bool { return sleepingJobs(t, conn, acct) == 0 })
+	waitFor(t, "the table", 10*time.Second, func() bool { return tableExists(t, conn, acct.User, "after_kill") })
+	code, out := runCLI(t, map[string]string{"CARTO_DATABASE_URL": acct.DSN()}, "", "version")
+	expect(t, code, out, 0, "1\n")
+}
