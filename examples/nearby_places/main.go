@@ -29,11 +29,16 @@ type args struct {
 
 func main() {
 	var a args
-	dsn := flag.String("dsn", envOr("CARTO_DSN", os.Getenv("CARTO_BASE_URL")), "carto data source name or account URL (default $CARTO_DSN, then $CARTO_BASE_URL); the key may come from $CARTO_API_KEY")
+	// The default is read after parsing, not shown as a flag default: a DSN may hold a key, and
+	// -help prints defaults.
+	dsn := flag.String("dsn", "", "carto data source name or account URL (default $CARTO_DSN, then $CARTO_BASE_URL); the key may come from $CARTO_API_KEY")
 	flag.Float64Var(&a.Lat, "lat", 40.4168, "latitude of the point to measure from")
 	flag.Float64Var(&a.Lng, "lng", -3.7038, "longitude of the point to measure from")
 	flag.IntVar(&a.Limit, "limit", 10, "how many places to print")
 	flag.Parse()
+	if *dsn == "" {
+		*dsn = envOr("CARTO_DSN", os.Getenv("CARTO_BASE_URL"))
+	}
 	if *dsn == "" {
 		fmt.Fprintln(os.Stderr, "usage: nearby_places -dsn carto://USER:API_KEY@HOST [-lat L -lng L -limit N] (or set CARTO_DSN)")
 		os.Exit(2)
