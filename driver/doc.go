@@ -10,23 +10,41 @@
 //
 //   - Arguments ($1, $2, … and @name for sql.Named) are interpolated into the SQL text as
 //     literals by the driver; there are no server-side prepared statements. Use $n, not ?.
+//
 //   - A query's whole answer is read before QueryContext returns (CARTO sends the column types
 //     after the rows), into memory up to Config.SpoolMemory and into a temporary file beyond it.
 //     So an error anywhere in the answer, a cut connection or a row count that does not match is
 //     an error from QueryContext, never a short result.
+//
 //   - Statements of a transaction are queued and sent as one request, BEGIN; …; COMMIT;, at
 //     Commit: a Tx is atomic, but Exec inside it cannot report rows affected, and Query inside it
 //     is an error.
+//
 //   - Several statements in one Query: CARTO concatenates the rows of all of them but describes
 //     only the last, so a Query whose earlier statements return rows is an error; earlier
 //     statements that return no rows (SET, INSERT, CREATE …) are fine.
+//
+//   - Retries are the *carto.Client's (see carto.RetryPolicy and the max_retries DSN
+//     parameter): a rate-limited request after its Retry-After, a request that never left, and
+//     a 502, 503 or 504 only for a statement the driver can tell writes nothing (one SELECT,
+//     WITH, VALUES, TABLE, SHOW or EXPLAIN without data-modifying words; a SELECT calling a
+//     function that writes is not detected). A statement timeout (429) is never retried. A
+//     request that never left is also driver.ErrBadConn, so database/sql may try it again.
+//
+//   - Cancelling a context, or the timeout DSN parameter, aborts the HTTP request; CARTO (and
+//     cartolocal) then cancel the query in PostgreSQL.
+//
+//   - Exec reports CARTO's total_rows as RowsAffected; LastInsertId is an error: use
+//     INSERT … RETURNING with QueryRow. Notices (RAISE NOTICE) go to Config.OnNotice.
 //
 // Values come out of Rows typed from CARTO's field list: integers as int64, floats as float64
 // (NaN and ±Inf too), numeric as its exact decimal text (string), booleans as bool, date,
 // timestamp and timestamptz as time.Time, time and timetz as string, json and jsonb as raw JSON
 // []byte, bytea as []byte, arrays as their JSON text ([]byte, for json.Unmarshal), geometry,
 // geography and raster as hex EWKB []byte (fresh for every value, so geo.Geometry can keep it),
-// and everything else (text, uuid, inet, money, enums, …) as string.
+// interval and point (which CARTO sends as JSON objects) as their JSON text []byte, and
+// everything else (text, uuid, inet, money, enums, …) as string. Timestamps have the
+// seconds precision CARTO sends; infinity comes as the string "infinity".
 //
 // sqlx works with the bindvar registered as sqlx.DOLLAR. sqlx's named queries mangle x::type
 // casts; write CAST(x AS type) in them.

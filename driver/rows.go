@@ -16,7 +16,6 @@ type rows struct {
 	cols   []string
 	colOf  map[string]int // column name -> index, when a row's keys are not in column order
 	scan   rowScanner
-	nrows  int64
 }
 
 var (
@@ -50,7 +49,7 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	if !res.sawRows {
 		return nil, fmt.Errorf("the answer has no rows member")
 	}
-	r := &rows{sp: sp, fields: res.fields, nrows: res.rows}
+	r := &rows{sp: sp, fields: res.fields}
 	r.cols = make([]string, len(res.fields))
 	for i := range res.fields {
 		r.cols[i] = res.fields[i].name
