@@ -70,6 +70,14 @@ func (t *template) save(dataDir string) error {
 	if err := os.MkdirAll(filepath.Dir(t.dir), 0o700); err != nil {
 		return err
 	}
+	// Staging directories of builders killed midway are of no use to anyone.
+	if old, _ := filepath.Glob(filepath.Join(filepath.Dir(t.dir), ".staging-*")); len(old) > 0 {
+		for _, dir := range old {
+			if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				_ = os.RemoveAll(dir)
+			}
+		}
+	}
 	staging, err := os.MkdirTemp(filepath.Dir(t.dir), ".staging-")
 	if err != nil {
 		return err

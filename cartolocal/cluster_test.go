@@ -2,6 +2,7 @@ package cartolocal_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,5 +202,48 @@ func TestRestartKeepsAccountsAndData(t *testing.T) {
 	}
 	if got, _ := s2.User("keeper"); got != u3 {
 		t.Error("Server.User does not return the updated account")
+	}
+}
+
+// TestClusterTemplate builds the cluster template in an empty cache, then starts from it.
+func TestClusterTemplate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs initdb")
+	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	ctx := context.Background()
+	var logs []string
+	logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
+	start := time.Now()
+	c1, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := time.Since(start)
+	c1.Stop()
+	templates, _ := filepath.Glob(filepath.Join(cache, "cartolocal", "template-*", "PG_VERSION"))
+	if len(templates) != 1 {
+		t.Fatalf("templates after the first start: %v (log %q)", templates, logs)
+	}
+	start = time.Now()
+	c2, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Stop()
+	t.Logf("first start (initdb, PostGIS, template) %v; from the template %v", built.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	// The copy has PostGIS already, and a password of its own.
+	if strings.Contains(c2.URL(), strings.Split(strings.TrimPrefix(c1.URL(), "postgres://postgres:"), "@")[0]) {
+		t.Error("the copy kept the template's superuser password")
+	}
+	conn, err := pgx.Connect(ctx, c2.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var version string
+	if err := conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'postgis'").Scan(&version); err != nil {
+		t.Fatalf("PostGIS in the copy: %v", err)
 	}
 }
