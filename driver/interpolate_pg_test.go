@@ -5,7 +5,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -421,4 +423,60 @@ func TestBackslashWarningIsSeen(t *testing.T) {
 	if got := notices.take(); len(got) != 1 || !strings.Contains(got[0], "nonstandard use of \\\\") {
 		t.Errorf("notices %q, want the nonstandard use of \\\\ warning", got)
 	}
+}
+
+// TestLexerAgreesWithPostgresRandom builds random select lists out of expressions that hide
+// placeholders in every kind of constant and comment, next to real ones, and checks that the
+// lexer counts the parameters PostgreSQL counts.
+func TestLexerAgreesWithPostgresRandom(t *testing.T) {
+	conn, _ := literalConn(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	// %d is a hidden placeholder number; %r is the next real parameter.
+	exprs := []string{
+		"%r::text", "%r::int + 1", "1-%r::int", "@ %r::int", "array[1] @> array[%r::int]",
+		"'x$%d'", "'it''s $%d'", `E'\'$%d'`, `E'\\'`, `e'$%d\\'`, "$$ $%d $$", "$t$ $%d $$ $t$", "$é$ $%d $é$",
+		`U&'d\0061t $%d'`, "N'$%d'", "B'1'", "X'1f'", "1 /* $%d /* $%d */ */", "1 -- $%d\n", `1 AS "$%d"`,
+		`1 AS "a""$%d"`, "1 AS a$%d", "1 AS a$$", "E'a'\n'\\' , $%d --'", "E'a' -- c $%d\n  '\\' $%d'",
+		"E'a'\r\n\t'b\\'$%d'", "'a'\n'b $%d'", "'\\'", "'--$%d'", "'/*'", "$$--$$", "E'\\\\' AS \"$%d\"",
+	}
+	seps := []string{", ", ",\n", ",\t", ", /**/ ", ", -- $9\n", ",\n\n", ", /* $9 */\n"}
+	checked := 0
+	for range 1500 {
+		var sb strings.Builder
+		sb.WriteString("SELECT ")
+		params := 0
+		for i := range 1 + rng.IntN(6) {
+			if i > 0 {
+				sb.WriteString(seps[rng.IntN(len(seps))])
+			}
+			e := exprs[rng.IntN(len(exprs))]
+			for strings.Contains(e, "%d") {
+				e = strings.Replace(e, "%d", strconv.Itoa(1+rng.IntN(9)), 1)
+			}
+			if strings.Contains(e, "%r") {
+				params++
+				e = strings.Replace(e, "%r", "$"+strconv.Itoa(params), 1)
+			}
+			sb.WriteString(e)
+		}
+		q := sb.String()
+		phs, err := lexPlaceholders(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		highest := 0
+		for _, ph := range phs {
+			highest = max(highest, ph.num)
+		}
+		sd, err := conn.PgConn().Prepare(context.Background(), "", q, nil)
+		if err != nil {
+			t.Errorf("%q does not parse: %v", q, err)
+			continue
+		}
+		checked++
+		if len(sd.ParamOIDs) != highest || highest != params {
+			t.Errorf("%q: PostgreSQL sees %d parameters, the lexer %d, the test wrote %d", q, len(sd.ParamOIDs), highest, params)
+		}
+	}
+	t.Logf("%d random queries checked", checked)
 }
