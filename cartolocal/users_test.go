@@ -86,6 +86,16 @@ func TestPublicRoleIsReadOnly(t *testing.T) {
 		t.Errorf("reading a granted table: %d, %v", v, err)
 	}
 
+	// cartolocal's own tables (which hold every account's keys) are for superusers only.
+	owner := acquire(t, a, true)
+	for _, conn := range []*pgxpool.Conn{public, owner} {
+		for _, sql := range []string{"SELECT * FROM cartolocal.users", "SELECT * FROM cartolocal.settings"} {
+			if _, err := conn.Exec(ctx, sql); sqlState(err) != "42501" {
+				t.Errorf("%s as a non-superuser: %v", sql, err)
+			}
+		}
+	}
+
 	// Another account sees neither table as its owner, and only the granted one as public.
 	b := cartotest.New(t)
 	other := acquire(t, b, true)
