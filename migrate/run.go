@@ -51,7 +51,7 @@ const cancelTimeout = 30 * time.Second
 // PostgreSQL's message; the version stays dirty.
 func (d *Driver) Run(migration io.Reader) error {
 	started := time.Now()
-	mig := d.currentMigration()
+	mig := d.currentMigration() // again below, once the version is known
 	fail := func(err error) error {
 		e := &MigrationError{Version: mig.version, Down: mig.down, Target: mig.target, Err: err}
 		switch {
@@ -82,6 +82,7 @@ func (d *Driver) Run(migration io.Reader) error {
 		if _, _, err := d.Version(); err != nil {
 			return fail(err)
 		}
+		mig = d.currentMigration()
 	}
 	if l := d.lease; l != nil {
 		if err := l.lostErr(); err != nil {

@@ -63,7 +63,7 @@ func (c *cli) open(g *globalFlags, withSource bool) (*session, error) {
 		s.m.PrefetchMigrations = g.prefetch
 		// The driver gives up with a message that names the holder; golang-migrate's own timer,
 		// a little longer, is only a backstop.
-		s.m.LockTimeout = time.Duration(g.lockTimeout)*time.Second + 5*time.Second
+		s.m.LockTimeout = s.drv.Config().LockTimeout + 5*time.Second
 	}
 	go s.handleSignals()
 	return s, nil
