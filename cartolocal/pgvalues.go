@@ -1,6 +1,7 @@
 package cartolocal
 
 import (
+	"bytes"
 	"math"
 	"regexp"
 	"strconv"
@@ -18,7 +19,7 @@ const (
 	kindString   valueKind = iota // anything pg-types leaves as text: a JSON string
 	kindInt                       // int2, int4, oid, int8: the digits as PostgreSQL sent them
 	kindFloat                     // float4, float8: parseFloat, then JavaScript's number formatting
-	kindNumeric                   // numeric: all the digits; NaN and ±Infinity as strings
+	kindNumeric                   // numeric: as CARTO when a double holds it, else all the digits
 	kindBool                      // bool
 	kindDate                      // date, timestamp, timestamptz: postgres-date, then CARTO's Date.toJSON
 	kindInterval                  // interval: postgres-interval's object
@@ -117,7 +118,14 @@ func (e *valueEncoder) appendScalar(b []byte, k valueKind, v []byte) []byte {
 			}
 			return appendJSBytes(b, v)
 		}
-		return append(b, v...)
+		if significantDigits(v) <= 15 {
+			// A float64 holds it exactly: print it as CARTO does ("1.50" is 1.5).
+			if isPlainShortest(v) {
+				return append(b, v...)
+			}
+			return e.appendFloat(b, parseJSFloat(v))
+		}
+		return append(b, v...) // more digits than a double has: all of them, where CARTO rounds
 	case kindBool:
 		if isTrue(v) {
 			return append(b, "true"...)
@@ -246,6 +254,28 @@ func bytesToString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// significantDigits counts the digits of a decimal text from the first non-zero one to the last
+// non-zero one.
+func significantDigits(v []byte) int {
+	first, last, n := -1, -1, 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			continue
+		}
+		if c != '0' {
+			if first < 0 {
+				first = n
+			}
+			last = n
+		}
+		n++
+	}
+	if first < 0 {
+		return 0
+	}
+	return last - first + 1
+}
+
 // isPlainShortest reports whether a float text is already what JavaScript would print for it:
 // plain decimal notation ([-]digits[.digits], no exponent), at most 15 significant digits (so it is
 // the shortest text of its double), no trailing zero in the fraction, and not -0. PostgreSQL's
@@ -277,6 +307,9 @@ func isPlainShortest(v []byte) bool {
 	}
 	if v[start] == '0' && len(v) > start+1 && v[start+1] != '.' {
 		return false // a leading zero ("007") is not JSON
+	}
+	if bytes.HasPrefix(v[start:], []byte("0.000000")) {
+		return false // below 1e-6 JavaScript writes an exponent
 	}
 	if dot && v[len(v)-1] == '0' {
 		return false

@@ -4,8 +4,10 @@ package cartolocal
 // bodies, Content-Type, Content-Disposition, CORS, Carto-User, Carto-Client, Cache-Control), from
 // its source (CartoDB-SQL-API, cartodb-psql 0.14, node-postgres 6.4.2-cdb2, pg-types 1.13) and the
 // captured answers. Where cartolocal differs, on purpose:
-//   - int8, numeric (and their arrays) keep all their digits; json/jsonb keep PostgreSQL's numbers
-//     and escapes (only the whitespace goes), where CARTO's Node server rounds them to doubles.
+//   - int8 and numeric values (and arrays) with more than 15 significant digits keep all their
+//     digits, where CARTO's Node server rounds them to doubles (shorter ones print as CARTO prints
+//     them: "1.50" is 1.5); json/jsonb keep PostgreSQL's numbers and escapes (only the whitespace
+//     goes).
 //   - Formats shp, kml, svg, spatialite, gpkg, topojson and arraybuffer answer 400 "not supported".
 //   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
 //   - Cache-Control knows no table metadata: reads get max-age=31536000, writes 0 (both no-cache);

@@ -191,8 +191,8 @@ func TestSQLSamples(t *testing.T) {
 		{"csv zero rows", "select 1 as a, 2 as the_geom where false", []string{"format", "csv"}, 200, "the_geom,a\r\n"},
 		{"csv error before rows", "select * from nowhere", []string{"format", "csv"}, 400, `{"error":["relation \"nowhere\" does not exist"]}`},
 		{"select into", "select * into selinto from generate_series(1,3) g", nil, 200, `{"rows":[],"time":0,"fields":{},"total_rows":3}`},
-		{"numbers", `select 1e-7::float8 as a, 1e21::float8 as b, '-0'::float8 as c, 0.1::float4 as d, '1.50'::numeric as e, 9223372036854775807::int8 as f`, nil, 200,
-			`{"rows":[{"a":1e-7,"b":1e+21,"c":0,"d":0.1,"e":1.50,"f":9223372036854775807}],"time":0,"fields":{"a":{"type":"number","pgtype":"float8"},"b":{"type":"number","pgtype":"float8"},"c":{"type":"number","pgtype":"float8"},"d":{"type":"number","pgtype":"float4"},"e":{"type":"number","pgtype":"numeric"},"f":{"type":"number","pgtype":"int8"}},"total_rows":1}`},
+		{"numbers", `select 1e-7::float8 as a, 1e21::float8 as b, '-0'::float8 as c, 0.1::float4 as d, '1.50'::numeric as e, 9223372036854775807::int8 as f, 1234567890.1234567890::numeric as g`, nil, 200,
+			`{"rows":[{"a":1e-7,"b":1e+21,"c":0,"d":0.1,"e":1.5,"f":9223372036854775807,"g":1234567890.1234567890}],"time":0,"fields":{"a":{"type":"number","pgtype":"float8"},"b":{"type":"number","pgtype":"float8"},"c":{"type":"number","pgtype":"float8"},"d":{"type":"number","pgtype":"float4"},"e":{"type":"number","pgtype":"numeric"},"f":{"type":"number","pgtype":"int8"},"g":{"type":"number","pgtype":"numeric"}},"total_rows":1}`},
 		{"last row description wins", "select 1 as a; insert into txtest values (50, 'z')", nil, 200, `{"rows":[{"a":1}],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":1}`},
 		{"zero count falls back to rows streamed", "select 1 as a; select 2 as b where false", nil, 200, `{"rows":[{"a":1}],"time":0,"fields":{"b":{"type":"number","pgtype":"int4"}},"total_rows":1}`},
 	}
