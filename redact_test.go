@@ -1,0 +1,33 @@
+package carto
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRedactURLOddInputs feeds RedactURL URLs that net/url cannot parse, or whose query
+// url.ParseQuery skips: none of them may come back with the key.
+func TestRedactURLOddInputs(t *testing.T) {
+	for _, in := range []string{
+		"http://bob:" + secretKey + "@host:badport/",                       // url.Parse fails: invalid port
+		"https://bob:" + secretKey + " x@bob.carto.com/",                   // url.Parse fails: space in host
+		"http://bob:pa?" + secretKey + "@host/",                            // '?' inside the password
+		"https://bob.carto.com/%zz?api_key=" + secretKey,                   // url.Parse fails: bad escape in path
+		"https://bob.carto.com/api/v2/sql?api_key=" + secretKey + ";x=1",   // ParseQuery skips a pair with ';'
+		"https://bob.carto.com/api/v2/sql?api_key=" + secretKey + "%zz",    // ParseQuery skips a bad escape
+		"https://bob.carto.com/api/v2/sql?q=1&api%5Fkey=" + secretKey,      // escaped parameter name
+		"https://bob.carto.com/api/v2/sql?q=1&map_key=" + secretKey + "#f", // fragment
+	} {
+		out := RedactURL(in)
+		if strings.Contains(out, secretKey) || strings.Contains(out, secretKey[:8]) {
+			t.Errorf("RedactURL(%q) = %q: the key is still there", in, out)
+		}
+		if _, err := NewClient(in); err != nil && strings.Contains(err.Error(), secretKey[:8]) {
+			t.Errorf("NewClient(%q) error shows the key: %v", in, err)
+		}
+	}
+	// Harmless parts stay readable.
+	if out := RedactURL("https://bob.carto.com/api/v2/sql?q=select+1;&api_key=" + secretKey); !strings.Contains(out, "q=select+1") {
+		t.Errorf("RedactURL dropped the query text: %s", out)
+	}
+}
