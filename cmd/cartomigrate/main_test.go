@@ -267,6 +267,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"-database", "carto://u:k@127.0.0.1:1/user/u", "up"}, 2, []string{"no migrations: give -path"}},
 		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u", "-path", "/nonexistent", "up"}, 1, []string{"failed to open source"}},
 		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u", "version"}, 1, []string{"error: failed to open database"}},
+		{[]string{"-database", "carto://u:secret%zzkey@127.0.0.1:1/user/u", "version"}, 2, []string{"does not parse as a URL"}},
+		{[]string{"-database", "carto://u:secretkey@", "version"}, 1, []string{"invalid DSN"}},
+		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u?x-bogus=1", "version"}, 1, []string{"unknown URL parameter x-bogus"}},
 	} {
 		code, out := runCLI(t, nil, "", tt.args...)
 		expect(t, code, out, tt.code, tt.wants...)

@@ -77,7 +77,11 @@ func databaseURL(g *globalFlags) (string, error) {
 		return "", usageError("error: no database: give -database carto://USER:API_KEY@HOST[/user/USER] or set CARTO_DATABASE_URL")
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "carto" {
+	if err != nil {
+		// url's error quotes the URL, key and all.
+		return "", usageError("error: -database does not parse as a URL (carto://USER:API_KEY@HOST[:PORT][/user/USER])")
+	}
+	if u.Scheme != "carto" {
 		return "", usageError("error: -database must be a carto:// URL (carto://USER:API_KEY@HOST[:PORT][/user/USER])")
 	}
 	q := u.Query()
