@@ -123,7 +123,10 @@ func (e *valueEncoder) appendScalar(b []byte, k valueKind, v []byte) []byte {
 			if isPlainShortest(v) {
 				return append(b, v...)
 			}
-			return e.appendFloat(b, parseJSFloat(v))
+			if f := parseJSFloat(v); !math.IsInf(f, 0) && (f != 0 || significantDigits(v) == 0) {
+				return e.appendFloat(b, f)
+			}
+			// Beyond a double's range: the digits, not CARTO's Infinity or 0.
 		}
 		return append(b, v...) // more digits than a double has: all of them, where CARTO rounds
 	case kindBool:

@@ -3,6 +3,7 @@ package cartolocal
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,8 @@ func TestScalarValues(t *testing.T) {
 		{1700, "123456789012345.0", "123456789012345"},
 		{1700, "1234567890123456", "1234567890123456"},
 		{1700, "-0.10", "-0.1"},
+		{1700, "1" + strings.Repeat("0", 400), "1" + strings.Repeat("0", 400)},
+		{1700, "0." + strings.Repeat("0", 400) + "1", "0." + strings.Repeat("0", 400) + "1"},
 		{1700, "0.00", "0"},
 		{1231, "{1.50,NULL,12345678901234567890}", "[1.5,null,12345678901234567890]"},
 		{701, "NaN", `"NaN"`},
