@@ -36,7 +36,8 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 				return "", fmt.Errorf("carto driver: placeholder %s has no argument: no arguments were given", query[ph.start:ph.end])
 			}
 		}
-		if le := (*lexError)(nil); errors.As(lexErr, &le) && strings.HasPrefix(le.msg, "trailing junk") {
+		// The server reports an unterminated string itself; $1a is about placeholders.
+		if le := (*lexError)(nil); errors.As(lexErr, &le) && le.junk {
 			return "", lexErr
 		}
 		return query, nil

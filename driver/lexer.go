@@ -11,12 +11,13 @@ import (
 // (src/backend/parser/scan.l) byte by byte, as flex does, for the server's defaults
 // (standard_conforming_strings on, as since 9.1 and on CARTO). The rules that matter:
 //
-//   - '...' with '' for a quote; the same for N'...', B'...', X'...' and U&'...' (a backslash ends nothing
-//     there). E'...' (e or E at the start of a token) also takes \x escapes, so \' does not end it.
+//   - '...' with '' for a quote; the same for N'...', B'...', X'...' and U&'...' (a backslash
+//     ends nothing there). E'...' (e or E at the start of a token) also takes backslash
+//     escapes, so \' does not end it.
 //   - Two string constants separated by whitespace that holds a newline are one constant
-//     ('a'<newline>'b' is 'ab'), and an E'...' constant continued that way stays an E'...' constant:
-//     E'a'<newline>'\' ... ' is a single string in which \' is a quote. pgx's sanitizer misses
-//     this, which would let an argument be substituted inside a string.
+//     ('a'<newline>'b' is 'ab'), and an E'...' constant continued that way stays an E'...'
+//     constant: E'a'<newline>'\' ... ' is a single string in which \' is a quote. pgx's
+//     sanitizer (v5.12.0) misses this and substitutes an argument inside such a string.
 //   - "..." identifiers, with "" for a quote (U&"..." alike).
 //   - $tag$...$tag$ where tag is empty or [A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*, only at the
 //     start of a token; the body ends at the first $tag$.
@@ -44,7 +45,8 @@ type placeholder struct {
 // lexError is a query the lexer cannot split safely.
 type lexError struct {
 	msg    string
-	offset int // byte offset in the query
+	offset int  // byte offset in the query
+	junk   bool // trailing junk after $n, rather than an unterminated construct
 }
 
 func (e *lexError) Error() string {
@@ -71,19 +73,19 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 		case c == '\'':
 			end := skipQuoted(query, i+1, '\'')
 			if end < 0 {
-				return phs, &lexError{"unterminated quoted string", i}
+				return phs, &lexError{"unterminated quoted string", i, false}
 			}
 			i, prev = end, prevNone
 		case c == '"':
 			end := skipQuoted(query, i+1, '"')
 			if end < 0 {
-				return phs, &lexError{"unterminated quoted identifier", i}
+				return phs, &lexError{"unterminated quoted identifier", i, false}
 			}
 			i, prev = end, prevNone
 		case (c == 'e' || c == 'E') && i+1 < n && query[i+1] == '\'':
 			end := skipEscapeString(query, i+2)
 			if end < 0 {
-				return phs, &lexError{"unterminated quoted string", i}
+				return phs, &lexError{"unterminated quoted string", i, false}
 			}
 			i, prev = end, prevNone
 		case isIdentStart(c):
@@ -112,7 +114,7 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 					j++
 				}
 				if j < n && isIdentStart(query[j]) {
-					return phs, &lexError{fmt.Sprintf("trailing junk after placeholder %s", query[i:j]), i}
+					return phs, &lexError{fmt.Sprintf("trailing junk after placeholder %s", query[i:j]), i, true}
 				}
 				phs = append(phs, placeholder{start: i, end: j, num: num})
 				i, prev = j, prevWord
@@ -123,7 +125,7 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 				body := i + len(delim)
 				k := strings.Index(query[body:], delim)
 				if k < 0 {
-					return phs, &lexError{"unterminated dollar-quoted string", i}
+					return phs, &lexError{"unterminated dollar-quoted string", i, false}
 				}
 				i, prev = body+k+len(delim), prevNone
 				continue
@@ -138,7 +140,7 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 		case c == '/' && i+1 < n && query[i+1] == '*':
 			end := skipBlockComment(query, i+2)
 			if end < 0 {
-				return phs, &lexError{"unterminated /* comment", i}
+				return phs, &lexError{"unterminated /* comment", i, false}
 			}
 			i, prev = end, prevNone
 		case c == '@' && prev == prevNone && i+1 < n && isIdentStart(query[i+1]):

@@ -25,13 +25,15 @@ import (
 //	nil                     NULL
 //	bool                    true, false
 //	int64 (all int kinds)   42, (-42): typed by PostgreSQL like any integer constant (integer,
-//	                        bigint, or numeric beyond bigint)
+//	                        or bigint beyond integer), so that substr(s, $1) finds its function;
+//	                        like a constant, ORDER BY $1 then sorts by column 1
 //	uint64 (all uint kinds) 42, 18446744073709551615 (numeric beyond bigint)
 //	float64, float32        ('1.5'::float8), ('1e+300'::float8), ('-0'::float8), ('NaN'::float8),
 //	                        ('Infinity'::float8), ('-Infinity'::float8): the shortest decimal that
 //	                        reads back as the same float64, so every bit survives
-//	string                  'it''s'; with a backslash E'a\\b'; a NUL byte or invalid UTF-8 is an
-//	                        error (text cannot hold them)
+//	string                  'it''s'; with a backslash E'a\\b'; untyped like any quoted constant,
+//	                        so uuid_col = $1 works; a NUL byte or invalid UTF-8 is an error (text
+//	                        cannot hold them)
 //	[]byte                  (E'\\x0102ff'::bytea); nil is NULL
 //	time.Time               ('2006-01-02 15:04:05.123456+00:00'::timestamptz), in UTC, rounded to
 //	                        the microsecond as PostgreSQL rounds; years before 1 as "... BC";
