@@ -460,3 +460,35 @@ func waitActivity(t *testing.T, acct *cartotest.Account, marker string, running 
 		}
 	}
 }
+
+// TestSQLConcurrentNotices: requests running at once each get their own rows and notices.
+func TestSQLConcurrentNotices(t *testing.T) {
+	acct := cartotest.New(t)
+	const n = 16
+	errs := make(chan string, n)
+	for i := range n {
+		go func() {
+			id := itoa(i)
+			q := "DO $$ BEGIN RAISE NOTICE 'from " + id + "'; PERFORM pg_sleep(0.05); END $$; select " + id + " as id"
+			u := sqlURL(acct) + "?" + url.Values{"q": {q}, "api_key": {acct.MasterKey}}.Encode()
+			res, err := http.Get(u)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := `{"rows":[{"id":` + id + `}],"time":0,"fields":{"id":{"type":"number","pgtype":"int4"}},"total_rows":1,"notices":["from ` + id + `"]}`
+			if maskTime(string(b)) != want {
+				errs <- string(b)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range n {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
