@@ -120,8 +120,14 @@ func (c *Cluster) start(ctx context.Context) error {
 			return fmt.Errorf("cartolocal: %w", err)
 		}
 		c.dataDir = filepath.Join(c.tempRoot, "data")
-	} else if c.dataDir, err = filepath.Abs(c.dataDir); err != nil {
-		return fmt.Errorf("cartolocal: data directory: %w", err)
+	} else {
+		if c.dataDir, err = filepath.Abs(c.dataDir); err != nil {
+			return fmt.Errorf("cartolocal: data directory: %w", err)
+		}
+		// Missing parents are made reachable by anyone, as mkdir -p makes them.
+		if err := os.MkdirAll(filepath.Dir(c.dataDir), 0o755); err != nil {
+			return fmt.Errorf("cartolocal: data directory: %w", err)
+		}
 	}
 	if err := c.owner.makeTraversable(c.dataDir, c.logf); err != nil {
 		return err

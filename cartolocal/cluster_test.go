@@ -143,7 +143,7 @@ func TestRestartKeepsAccountsAndData(t *testing.T) {
 	// cmd/cartolocal's test restarts a durable data directory; here speed matters more.
 	defer cartolocal.SetDurableDataDirs(false)()
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "pgdata")
+	dir := filepath.Join(t.TempDir(), "missing", "parents", "pgdata")
 	logf := func(string, ...any) {}
 	s1, err := cartolocal.New(ctx, cartolocal.Config{DataDir: dir, Users: []cartolocal.UserConfig{{Name: "keeper"}}, Logf: logf})
 	if err != nil {
