@@ -603,3 +603,32 @@ func TestRunRecordsClean(t *testing.T) {
 	}
 	checkVersion(t, other, database.NilVersion, false)
 }
+
+// TestLeaseRenewedDuringJob: a migration that runs longer than the lease keeps the lease (it is
+// renewed while the job is polled), so nobody takes over and the job's holder guard passes.
+func TestLeaseRenewedDuringJob(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t)
+	d := openDriver(t, acct, "x-lock-lease=1200ms")
+	if err := d.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Unlock()
+	if _, _, err := d.Version(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetVersion(1, true); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(strings.NewReader("SELECT pg_sleep(3); CREATE TABLE long_one (id int);")) }()
+	time.Sleep(2 * time.Second) // past the first lease
+	other := openDriver(t, acct, "x-lock-timeout=500ms")
+	if err := other.Lock(); !errors.Is(err, database.ErrLocked) {
+		t.Errorf("the lease was taken during a long job: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkVersion(t, other, 1, false)
+}
