@@ -104,7 +104,7 @@ func (s *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, jsonpErr: cb}
+	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel}
 
 	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
 	skip := skipper(sp.skipfields)
@@ -122,14 +122,15 @@ func (s *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 		f = csv
 		ctype, ext = "text/csv; charset=utf-8; header=present", "csv"
 	default:
-		ext2, err := s.extTypeNames(ctx)
+		postgis, err := s.extTypeNames(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			// Geometry columns then show as unknown(OID); the rows are still right.
 			s.logf("cartolocal: reading PostGIS type OIDs: %v", err)
 		}
-		f = &jsonFormat{names: typeNames{ext: ext2}, skip: skip, callback: callback}
+		f = &jsonFormat{names: typeNames{ext: postgis}, skip: skip, callback: callback}
 		ctype, ext = "application/json; charset=utf-8", "json"
 	}
 	if strings.IndexByte(sql, 0) >= 0 {

@@ -34,11 +34,10 @@ type rowFormat interface {
 // sqlRun is one query request being answered: the response, the row buffer, and what CARTO's
 // trailer needs (time, row counts, notices).
 type sqlRun struct {
-	w        http.ResponseWriter
-	rc       *http.ResponseController
-	ctx      context.Context
-	cancel   context.CancelFunc
-	jsonpErr string // the URL's callback, for error answers
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	ctx    context.Context
+	cancel context.CancelFunc // cancels ctx: the query stops
 
 	buf        []byte
 	started    bool // the status line went out
