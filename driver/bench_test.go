@@ -307,3 +307,28 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRoundTrip is the fixed cost of one statement: SELECT 1 through the driver (HTTP to
+// cartolocal, which takes a pooled connection as the account's role) and through pgx.
+func BenchmarkRoundTrip(b *testing.B) {
+	db, pg, _ := benchSetup(b)
+	ctx := context.Background()
+	b.Run("driver", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			if err := db.QueryRowContext(ctx, "SELECT 1 AS n").Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pgx", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for b.Loop() {
+			if err := pg.QueryRow(ctx, "SELECT 1 AS n").Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
