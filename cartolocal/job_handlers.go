@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/go-json-experiment/json"
@@ -96,11 +95,9 @@ func readJobRequest(r *http.Request) (*jobRequest, *apiError) {
 			}
 		}
 	case ct == "application/x-www-form-urlencoded":
-		if f, err := url.ParseQuery(string(raw)); err == nil {
-			body := params{}
-			mergeValues(body, f)
-			jr.payload = paramsLength(body)
-		}
+		body := params{}
+		mergeValues(body, parseQS(string(raw)))
+		jr.payload = paramsLength(body)
 	case ct == "multipart/form-data" && r.MultipartForm != nil:
 		body := params{}
 		mergeValues(body, r.MultipartForm.Value)

@@ -76,11 +76,7 @@ func readParams(r *http.Request) (params, *apiError) {
 	if !utf8.ValidString(r.URL.RawQuery) {
 		return nil, badRequest("invalid UTF-8 in the query string")
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, badRequest("malformed query string: " + err.Error())
-	}
-	mergeValues(p, q)
+	mergeValues(p, parseQS(r.URL.RawQuery))
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return p, checkUTF8(p)
 	}
@@ -92,11 +88,7 @@ func readParams(r *http.Request) (params, *apiError) {
 		if err != nil {
 			return nil, bodyError(err)
 		}
-		f, err := url.ParseQuery(string(raw))
-		if err != nil {
-			return nil, badRequest("malformed form body: " + err.Error())
-		}
-		mergeValues(p, f)
+		mergeValues(p, parseQS(string(raw)))
 	case "application/json":
 		var obj map[string]any
 		dec := jsontext.NewDecoder(body)
@@ -121,6 +113,33 @@ func readParams(r *http.Request) (params, *apiError) {
 		mergeValues(p, r.MultipartForm.Value)
 	}
 	return p, checkUTF8(p)
+}
+
+// parseQS parses a query string or a form body as CARTO's qs does, not as url.ParseQuery: pairs are
+// split on '&' only (a ';' belongs to the value, and SQL is full of them), '+' is a space, and a
+// malformed %-escape is kept as written (decodeURIComponent failing) instead of refusing the request.
+// Invalid UTF-8 from an escape such as %ff is left for checkUTF8 to refuse.
+func parseQS(s string) url.Values {
+	v := url.Values{}
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		k = qsUnescape(k)
+		v[k] = append(v[k], qsUnescape(val))
+	}
+	return v
+}
+
+func qsUnescape(s string) string {
+	s = strings.ReplaceAll(s, "+", " ")
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
 
 // mergeValues copies form values into p; "a[]" keys become the list "a", as qs parses them.
