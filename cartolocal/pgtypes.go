@@ -2,9 +2,11 @@ package cartolocal
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"weak"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -54,20 +56,25 @@ var wkbTypeNames = [...]string{
 	"PolyhedralSurface", "Triangle", "TIN",
 }
 
-// extTypes caches, per database, the OIDs of the PostGIS types (geometry, geography, raster), which
-// differ from database to database. CARTO builds the same cache once per process and database.
-var extTypes sync.Map // pgURL -> map[uint32]string
+// extTypes caches, per server, the OIDs of the PostGIS types (geometry, geography, raster), which
+// differ from database to database; CARTO builds the same cache once per process and database. It
+// is keyed by a weak pointer, so a server that is gone takes its entry with it (and a new server
+// on a reused URL never sees a stale one).
+var extTypes sync.Map // weak.Pointer[Server] -> map[uint32]string
 
 // extTypeNames returns the PostGIS type OIDs of the server's database, loading them on first use.
 func (s *Server) extTypeNames(ctx context.Context) (map[uint32]string, error) {
-	if m, ok := extTypes.Load(s.pgURL); ok {
+	key := weak.Make(s)
+	if m, ok := extTypes.Load(key); ok {
 		return m.(map[uint32]string), nil
 	}
 	m, err := loadExtTypes(ctx, s.admin)
 	if err != nil {
 		return nil, err
 	}
-	extTypes.Store(s.pgURL, m)
+	if _, loaded := extTypes.LoadOrStore(key, m); !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { extTypes.Delete(k) }, key)
+	}
 	return m, nil
 }
 
