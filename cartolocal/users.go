@@ -74,7 +74,9 @@ func (s *Server) AddUser(ctx context.Context, cfg UserConfig) (*User, error) {
 	u := &User{Name: cfg.Name, Schema: cfg.Name, Role: rolePrefix + cfg.Name}
 	var password string
 	err := pgx.BeginFunc(ctx, s.admin, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('cartolocal user ' || $1, 0))", cfg.Name); err != nil {
+		// One lock for every account, not one per name: GRANT ... ON DATABASE rewrites the one
+		// pg_database row, and two accounts granted at once fail with "tuple concurrently updated".
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('cartolocal users', 0))"); err != nil {
 			return err
 		}
 		var stored struct{ master, public, password string }

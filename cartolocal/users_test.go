@@ -3,6 +3,7 @@ package cartolocal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +265,24 @@ func TestAddUserTakesOver(t *testing.T) {
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "INSERT INTO survivor VALUES (1)"); err != nil {
 		t.Errorf("table lost when taking over the account: %v", err)
+	}
+}
+
+// TestAddUserConcurrently creates accounts from several goroutines at once, as parallel tests do:
+// their GRANTs on the one database row must not race ("tuple concurrently updated").
+func TestAddUserConcurrently(t *testing.T) {
+	srv := cartotest.New(t).Server
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			_, err := srv.AddUser(ctx, cartolocal.UserConfig{Name: fmt.Sprintf("conc%d_%d", i, time.Now().UnixNano()%1e6)})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
