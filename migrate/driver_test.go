@@ -1,7 +1,6 @@
 package migrate_test
 
 import (
-	"sync"
 	"testing"
 
 	dtest "github.com/golang-migrate/migrate/v4/database/testing"
@@ -28,17 +27,8 @@ func openDriver(t *testing.T, acct *cartotest.Account, params string) *cmigrate.
 // version first, Lock twice, Unlock, Run, SetVersion/Version round trips, Drop.
 func TestGolangMigrateSuite(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	dtest.Test(t, d, []byte("CREATE TABLE suite_t (id int PRIMARY KEY); INSERT INTO suite_t VALUES (1);"))
 }
 
-// accountMu serialises account creation: cartolocal's AddUser fails with "tuple concurrently
-// updated" when two run at once (its GRANTs race), and the tests here run in parallel.
-var accountMu sync.Mutex
-
-func newAccount(t *testing.T) *cartotest.Account {
-	accountMu.Lock()
-	defer accountMu.Unlock()
-	return cartotest.New(t)
-}

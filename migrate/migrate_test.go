@@ -81,7 +81,7 @@ func checkVersion(t *testing.T, d *cmigrate.Driver, wantV int, wantDirty bool) {
 // again, and drops: golang-migrate's TestMigrate (Up, then Drop through Migrate) included.
 func TestExampleMigrations(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	m := newMigrate(t, "file://../migrations/example", d)
@@ -159,7 +159,7 @@ func TestExampleMigrations(t *testing.T) {
 // migration is rolled back, the version stays dirty, and force recovers.
 func TestFailingMigration(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	dir, src := writeMigrations(t, map[string]string{
@@ -217,7 +217,7 @@ func TestFailingMigration(t *testing.T) {
 // TestFailingDownMigration names the migration by its own version, not the target.
 func TestFailingDownMigration(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	_, src := writeMigrations(t, map[string]string{
 		"1_a.up.sql": "CREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;",
@@ -241,7 +241,7 @@ func TestFailingDownMigration(t *testing.T) {
 // TestConcurrentUp: two migrators racing on one account apply each migration exactly once.
 func TestConcurrentUp(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	acct.Exec(t, "CREATE TABLE applied (version int, at timestamptz DEFAULT clock_timestamp())")
 	files := map[string]string{}
 	for _, v := range []string{"1", "2", "3", "4"} {
@@ -273,7 +273,7 @@ func TestConcurrentUp(t *testing.T) {
 // taken over; the error while it blocks names the holder.
 func TestLeaseTakeOver(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "x-lock-timeout=1s")
 	acct.Exec(t, "INSERT INTO cartomigrate_lock VALUES ('schema_migrations', 'dead-host:42:cafe', now(), now() + interval '3 seconds')")
 	start := time.Now()
@@ -307,7 +307,7 @@ func TestLeaseTakeOver(t *testing.T) {
 // TestLeaseRenewal: a lease shorter than the time it is held stays held, because it is renewed.
 func TestLeaseRenewal(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "x-lock-lease=1500ms")
 	if err := d.Lock(); err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestLeaseRenewal(t *testing.T) {
 // of the old holder goes through.
 func TestStolenLease(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	if err := d.Lock(); err != nil {
@@ -362,7 +362,7 @@ func TestStolenLease(t *testing.T) {
 // it or run a migration.
 func TestVersionChangedUnderneath(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	a := openDriver(t, acct, "")
 	b := openDriver(t, acct, "")
 	if _, _, err := a.Version(); err != nil {
@@ -399,7 +399,7 @@ func TestVersionChangedUnderneath(t *testing.T) {
 // limit in the message; one that fits only without the statement markers still runs.
 func TestTooLarge(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	var jobs int
 	d.OnProgress(func(ev cmigrate.Event) {
@@ -436,7 +436,7 @@ func TestTooLarge(t *testing.T) {
 // TestURLParameters: x- parameters are the driver's, and a mistyped one is an error.
 func TestURLParameters(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "x-migrations-table=my_versions&x-lock-table=my_lock&x-lock-timeout=3&x-lock-lease=10s&x-batch-timeout=1m")
 	cfg := d.Config()
 	if cfg.MigrationsTable != "my_versions" || cfg.LockTable != "my_lock" || cfg.LockTimeout != 3*time.Second ||
@@ -466,7 +466,7 @@ func TestURLParameters(t *testing.T) {
 // TestDropLeavesOthers: Drop takes the account's tables and leaves tables it does not own.
 func TestDropLeavesOthers(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	acct.Exec(t, "CREATE TABLE mine (id int); CREATE VIEW mine_v AS SELECT * FROM mine; CREATE FUNCTION mine_f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
@@ -501,7 +501,7 @@ func TestDropLeavesOthers(t *testing.T) {
 // before any job is made.
 func TestExplicitTransaction(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "")
 	db := pg(t, acct)
 	if err := d.Run(strings.NewReader("BEGIN;\nCREATE TABLE w1 (id int);\nCOMMIT;\n")); err != nil {
@@ -524,7 +524,7 @@ func TestExplicitTransaction(t *testing.T) {
 // TestBatchTimeout: x-batch-timeout reaches the server as the query's timeout.
 func TestBatchTimeout(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "x-batch-timeout=1s")
 	start := time.Now()
 	err := d.Run(strings.NewReader("SELECT pg_sleep(5);"))
@@ -540,7 +540,7 @@ func TestBatchTimeout(t *testing.T) {
 // TestQuotedTableNames: table names are identifiers, quoted wherever they are used.
 func TestQuotedTableNames(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, `x-migrations-table=My+"Versions'&x-lock-table=lock+%5Ctable`)
 	if err := d.Lock(); err != nil {
 		t.Fatal(err)
@@ -569,7 +569,7 @@ func TestQuotedTableNames(t *testing.T) {
 // a migration's own trailing COMMIT comes after that record.
 func TestRunRecordsClean(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	other := openDriver(t, acct, "")
 	for i, body := range []string{
 		"CREATE TABLE rc1 (id int)",
@@ -608,7 +608,7 @@ func TestRunRecordsClean(t *testing.T) {
 // renewed while the job is polled), so nobody takes over and the job's holder guard passes.
 func TestLeaseRenewedDuringJob(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	d := openDriver(t, acct, "x-lock-lease=1200ms")
 	if err := d.Lock(); err != nil {
 		t.Fatal(err)

@@ -117,7 +117,7 @@ var migrationLine = regexp.MustCompile(`(?m)^(\d+)/([ud]) (\S+) \(([^,]+), Batch
 
 func TestUpDownGotoVersion(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	env := map[string]string{"CARTO_DATABASE_URL": acct.DSN()}
 	path := "../../migrations/example"
 
@@ -161,7 +161,7 @@ func TestUpDownGotoVersion(t *testing.T) {
 
 func TestFailureDirtyAndForce(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	conn := pgConn(t, acct)
 	env := map[string]string{"CARTO_DATABASE_URL": acct.DSN()}
 	dir := writeMigrations(t, map[string]string{
@@ -190,7 +190,7 @@ func TestFailureDirtyAndForce(t *testing.T) {
 
 func TestDrop(t *testing.T) {
 	t.Parallel()
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	conn := pgConn(t, acct)
 	env := map[string]string{"CARTO_DATABASE_URL": acct.DSN()}
 	code, out := runCLI(t, env, "", "-path", "../../migrations/example", "up")
@@ -281,7 +281,7 @@ func TestUsage(t *testing.T) {
 
 // TestAPIKeyFromEnvironment: a URL without a key takes $CARTO_API_KEY.
 func TestAPIKeyFromEnvironment(t *testing.T) {
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	t.Setenv("CARTO_API_KEY", acct.MasterKey)
 	noKey := strings.Replace(acct.DSN(), ":"+acct.MasterKey+"@", "@", 1)
 	code, out := runCLI(t, map[string]string{"CARTO_DATABASE_URL": noKey}, "", "force", "3")
@@ -309,12 +309,3 @@ func TestConsoleLiveLine(t *testing.T) {
 	}
 }
 
-// accountMu serialises account creation: cartolocal's AddUser fails with "tuple concurrently
-// updated" when two run at once (its GRANTs race), and the tests here run in parallel.
-var accountMu sync.Mutex
-
-func newAccount(t *testing.T) *cartotest.Account {
-	accountMu.Lock()
-	defer accountMu.Unlock()
-	return cartotest.New(t)
-}

@@ -120,7 +120,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, timeout time.Duration) int {
 func TestSecondInterruptCancelsJob(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	conn := pgConn(t, acct)
 	dir := writeMigrations(t, map[string]string{
 		"1_slow.up.sql":   "CREATE TABLE slow_t (id int);\nSELECT pg_sleep(60) AS cartomigrate_sigint_test;",
@@ -166,7 +166,7 @@ func TestSecondInterruptCancelsJob(t *testing.T) {
 func TestFirstInterruptStopsAfterMigration(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	conn := pgConn(t, acct)
 	dir := writeMigrations(t, map[string]string{
 		"1_a.up.sql": "SELECT pg_sleep(3) AS cartomigrate_graceful_test;\nCREATE TABLE a (id int);", "1_a.down.sql": "DROP TABLE a;",
@@ -199,7 +199,7 @@ func TestFirstInterruptStopsAfterMigration(t *testing.T) {
 func TestMeasureExampleUp(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	start := time.Now()
 	cmd, out := startBinary(t, bin, acct, "-verbose", "-path", "../../migrations/example", "up")
 	code := waitExit(t, cmd, 60*time.Second)
@@ -225,7 +225,7 @@ func TestMeasureExampleUp(t *testing.T) {
 func TestConcurrentProcesses(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	acct.Exec(t, "CREATE TABLE applied (version int, at timestamptz DEFAULT clock_timestamp())")
 	files := map[string]string{}
 	for _, v := range []string{"1", "2", "3"} {
@@ -257,7 +257,7 @@ func TestConcurrentProcesses(t *testing.T) {
 func TestKilledDuringJob(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	acct := newAccount(t)
+	acct := cartotest.New(t)
 	conn := pgConn(t, acct)
 	dir := writeMigrations(t, map[string]string{
 		"1_slow.up.sql": "SELECT pg_sleep(1.5);\nCREATE TABLE after_kill (id int);", "1_slow.down.sql": "DROP TABLE after_kill;",
