@@ -274,8 +274,11 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if pid != 0 && !s.jobs.stopRun(ctx, out.id) {
-		// Run by another cartolocal on the same PostgreSQL: cancel the query as CARTO does.
-		if _, err := s.admin.Exec(ctx, `SELECT pg_cancel_backend($1)`, pid); err != nil {
+		// Run by another cartolocal on the same PostgreSQL: cancel the query as CARTO does. Only
+		// while that backend still runs this job (the runner names it in a comment): the pid may
+		// be a pooled connection that finished the job and moved on to other work meanwhile.
+		if _, err := s.admin.Exec(ctx, `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+			WHERE pid = $1 AND state = 'active' AND position($2 in query) > 0`, pid, "/* "+out.id+" */"); err != nil {
 			s.logf("cartolocal: batch: cancelling backend %d of job %s: %v", pid, out.id, err)
 		}
 	}
