@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -44,6 +45,13 @@ const maxErrorBody = 64 << 10
 // RetryPolicy allows. A 2xx answer is returned for the caller to read and close. Any other
 // answer, and any failure to get one, is returned as a *Error.
 func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
+	if closer, ok := req.Stream.(io.Closer); ok {
+		sb := &streamBody{Reader: req.Stream, closer: closer, held: true}
+		defer sb.release()
+		r := *req
+		r.Stream = sb
+		req = &r
+	}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, req)
@@ -61,6 +69,38 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 			return nil, err
 		case <-t.C:
 		}
+	}
+}
+
+// streamBody hands a Stream that is an io.Closer to net/http, which closes a request's body when a
+// round trip fails, even one that never got a connection. A Stream retried after such a failure
+// must still be open, so while Do may retry, a Close is only noted; release does it.
+type streamBody struct {
+	io.Reader
+	closer      io.Closer
+	mu          sync.Mutex
+	held        bool
+	closeWanted bool
+}
+
+func (s *streamBody) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held {
+		s.closeWanted = true
+		return nil
+	}
+	return s.closer.Close()
+}
+
+// release ends Do's hold: a Close already asked for happens now, a later one (net/http may still
+// be sending the stream after the answer came) goes straight through.
+func (s *streamBody) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held = false
+	if s.closeWanted {
+		_ = s.closer.Close()
 	}
 }
 
