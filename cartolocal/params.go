@@ -91,7 +91,9 @@ func readParams(r *http.Request) (params, *apiError) {
 		mergeValues(p, parseQS(string(raw)))
 	case "application/json":
 		var obj map[string]any
-		dec := jsontext.NewDecoder(body)
+		// JSON.parse keeps the last of repeated names rather than refusing the body. (Repeated
+		// object values merge here; no parameter read from this map is an object.)
+		dec := jsontext.NewDecoder(body, jsontext.AllowDuplicateNames(true))
 		if err := json.UnmarshalDecode(dec, &obj); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
