@@ -291,11 +291,10 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 func resetSession(conn *pgx.Conn) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := conn.PgConn().Exec(ctx, "DISCARD ALL").ReadAll(); err != nil {
-		return false
-	}
-	// DISCARD ALL deallocated any prepared statement; DeallocateAll also forgets them client-side.
-	return conn.DeallocateAll(ctx) == nil
+	// One round trip: DISCARD ALL also deallocates prepared statements on the server, and pgx holds
+	// none on its side (QueryExecModeExec caches nothing and nothing here calls Prepare).
+	_, err := conn.PgConn().Exec(ctx, "DISCARD ALL").ReadAll()
+	return err == nil
 }
 
 func (c *userConns) close() {
