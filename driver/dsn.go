@@ -266,6 +266,11 @@ func redactDSN(dsn string) string {
 		}
 		return `"…"`
 	}
+	if u.Opaque != "" || u.Host == "" {
+		// Without "//" and a host (carto:alice:KEY@host, carto:///alice:KEY@host) no userinfo
+		// is recognised: the key sits in the opaque part or the path.
+		return strconv.Quote(u.Scheme + "://…")
+	}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")

@@ -65,6 +65,11 @@ func TestParseDSNErrors(t *testing.T) {
 		{"alice.carto.com", "no scheme"},
 		{"postgres://alice@host/db", `scheme is "postgres"`},
 		{"carto:alice", "no host"},
+		// Slashes missing or one too many: the userinfo is not recognised as such, so the key
+		// sits in the opaque part or the path.
+		{"carto:alice:s3cret@alice.carto.com", "no host"},
+		{"carto:/alice:s3cret@alice.carto.com", "no host"},
+		{"carto:///alice:s3cret@alice.carto.com", "no host"},
 		{"carto://127.0.0.1:8080?sslmode=disable&api_key=s3cret", "names no user"},
 		{"carto://alice:s3cret@host.example.com/db", `the path is "/db"`},
 		{"carto://alice:s3cret@host.example.com/user/bob", "not the one in the path"},
