@@ -58,7 +58,7 @@ func (s *Server) resolveUser(r *http.Request) (*User, *apiError) {
 
 // authenticate resolves the account and the key. The key is looked for where CARTO looks: the Basic
 // auth password (whose user name must be the account's), then api_key or map_key in the query
-// string or the body.
+// string, then in the body; an empty one counts as none.
 func (s *Server) authenticate(r *http.Request, p params) (*principal, *apiError) {
 	u, aerr := s.resolveUser(r)
 	if aerr != nil {
@@ -72,10 +72,17 @@ func (s *Server) authenticate(r *http.Request, p params) (*principal, *apiError)
 		key, found = bp, true
 	}
 	if !found {
-		for _, name := range []string{"api_key", "map_key"} {
-			if v, ok := p.str(name); ok {
-				key, found = v, true
-				break
+		// CARTO takes the first non-empty of the query string's api_key and map_key, then the
+		// body's; p has the body winning, so the query string is read on its own first.
+		query := params{}
+		mergeValues(query, parseQS(r.URL.RawQuery))
+	lookup:
+		for _, src := range []params{query, p} {
+			for _, name := range []string{"api_key", "map_key"} {
+				if v, ok := src.str(name); ok && v != "" {
+					key, found = v, true
+					break lookup
+				}
 			}
 		}
 	}
