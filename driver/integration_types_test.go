@@ -134,3 +134,20 @@ func TestQueryTypesCartolocal(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Dates whose year is not four digits come back as times too: Go's zero time is a common
+// sentinel, and CARTO writes the year unpadded (1-01-01T00:00:00Z).
+func TestQueryYearsOutsideFourDigits(t *testing.T) {
+	db, _ := openDB(t)
+	for _, want := range []time.Time{{}, time.Date(999, 7, 1, 10, 0, 0, 0, time.UTC), time.Date(12345, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(-99, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		var ts, tsz, d time.Time
+		err := db.QueryRowContext(context.Background(), "SELECT $1::timestamptz AS tsz, ($1::timestamptz AT TIME ZONE 'UTC') AS ts, ($1::timestamptz AT TIME ZONE 'UTC')::date AS d", want).Scan(&tsz, &ts, &d)
+		if err != nil {
+			t.Errorf("%v: %v", want, err)
+			continue
+		}
+		if !tsz.Equal(want) || !ts.Equal(want) || !d.Equal(want.Truncate(24*time.Hour)) {
+			t.Errorf("%v: timestamptz %v, timestamp %v, date %v", want, tsz, ts, d)
+		}
+	}
+}

@@ -204,8 +204,8 @@ func zoneAt(offset int) *time.Location {
 }
 
 // parseTimestamp reads CARTO's timestamps, YYYY-MM-DDTHH:MM:SS with optional fractional seconds
-// and a zone of Z, ±HH, ±HHMM or ±HH:MM, and plain dates, YYYY-MM-DD. Other forms (extended
-// years, BC, infinity) report false.
+// and a zone of Z, ±HH, ±HHMM or ±HH:MM, and plain dates, YYYY-MM-DD, where the year has any
+// number of digits up to 7 and may be negative. Other forms (infinity, …) report false.
 func parseTimestamp(b []byte) (time.Time, bool) {
 	num := func(s []byte) (int, bool) {
 		n := 0
@@ -217,28 +217,42 @@ func parseTimestamp(b []byte) (time.Time, bool) {
 		}
 		return n, len(s) > 0
 	}
-	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
+	// The year is JavaScript's getFullYear, unpadded: 1, 999, 2020, 10000; 0 is 1 BC and -1 is
+	// 2 BC, as in Go.
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	y := 0
+	for y < len(b) && y < 7 && b[y] >= '0' && b[y] <= '9' {
+		y++
+	}
+	if y == 0 || len(b) < y+6 || b[y] != '-' || b[y+3] != '-' {
 		return time.Time{}, false
 	}
-	year, ok1 := num(b[0:4])
-	month, ok2 := num(b[5:7])
-	day, ok3 := num(b[8:10])
+	year, ok1 := num(b[:y])
+	if neg {
+		year = -year
+	}
+	month, ok2 := num(b[y+1 : y+3])
+	day, ok3 := num(b[y+4 : y+6])
 	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > 31 {
 		return time.Time{}, false
 	}
-	if len(b) == 10 {
+	b = b[y+6:]
+	if len(b) == 0 {
 		return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
 	}
-	if len(b) < 19 || (b[10] != 'T' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+	if len(b) < 9 || (b[0] != 'T' && b[0] != ' ') || b[3] != ':' || b[6] != ':' {
 		return time.Time{}, false
 	}
-	hour, ok1 := num(b[11:13])
-	minute, ok2 := num(b[14:16])
-	sec, ok3 := num(b[17:19])
+	hour, ok1 := num(b[1:3])
+	minute, ok2 := num(b[4:6])
+	sec, ok3 := num(b[7:9])
 	if !ok1 || !ok2 || !ok3 || hour > 24 || minute > 59 || sec > 60 {
 		return time.Time{}, false
 	}
-	rest := b[19:]
+	rest := b[9:]
 	nsec := 0
 	if len(rest) > 0 && rest[0] == '.' {
 		i := 1
