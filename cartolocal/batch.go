@@ -184,16 +184,22 @@ func (js *jobService) dispatch() {
 // work runs a user's queued jobs one query at a time until none is left.
 func (js *jobService) work(user string) {
 	defer js.wg.Done()
+	failed := false
 	defer func() {
 		js.mu.Lock()
 		delete(js.busy, user)
 		js.mu.Unlock()
 		// A job queued while this worker was finding none would otherwise wait for the tick.
-		js.wakeUp()
+		// After a failure (no connection for the user) the tick is the retry: waking the
+		// dispatcher now would spin on the failure.
+		if !failed {
+			js.wakeUp()
+		}
 	}()
 	for js.ctx.Err() == nil {
 		ran, err := js.step(user)
 		if err != nil {
+			failed = true
 			if js.ctx.Err() == nil {
 				js.s.logf("cartolocal: batch: user %s: %v", user, err)
 			}
