@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -73,6 +74,7 @@ func (run *sqlRun) exec(conn *pgxpool.Conn, sql string, f rowFormat) error {
 	run.start = time.Now()
 	run.lastFlush = run.start
 	mrr := pgc.Exec(run.ctx, sql)
+	failCopyIn(pgc)
 	var err error
 	for mrr.NextResult() {
 		rr := mrr.ResultReader()
@@ -109,6 +111,25 @@ func (run *sqlRun) exec(conn *pgxpool.Conn, sql string, f rowFormat) error {
 		return err
 	}
 	return run.finish(f, err)
+}
+
+// copyFailMessage is what node-postgres, hence CARTO, answers a COPY ... FROM STDIN with when the
+// query has no stream to send: PostgreSQL reports "COPY from stdin failed: No source stream defined".
+const copyFailMessage = "No source stream defined"
+
+// failCopyIn queues a CopyFail right behind the query just sent. pgconn's Exec does not answer a
+// CopyInResponse, so a COPY ... FROM STDIN in q would wait for data forever (a backend reading copy
+// data does not even take a cancel request); with the CopyFail already there it fails at once, as
+// on CARTO. Outside COPY the server ignores a CopyFail (the protocol's rule for a frontend still
+// sending copy messages after a failed COPY), so it changes nothing for other statements. A write
+// error is pgconn's to report: the connection is broken and the query's results say so.
+func failCopyIn(pgc *pgconn.PgConn) {
+	if pgc.IsClosed() {
+		return
+	}
+	f := pgc.Frontend()
+	f.Send(&pgproto3.CopyFail{Message: copyFailMessage})
+	_ = f.Flush()
 }
 
 // errClientGone means the client went away: nobody is left to answer.

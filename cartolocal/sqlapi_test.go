@@ -492,3 +492,39 @@ func TestSQLConcurrentNotices(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLCopyFromStdin: COPY ... FROM STDIN has no data to read through the SQL API. CARTO's
+// node-postgres answers the server's CopyInResponse with CopyFail("No source stream defined"),
+// so the request fails at once; it must not wait for data that never comes.
+func TestSQLCopyFromStdin(t *testing.T) {
+	acct := cartotest.New(t)
+	acct.Exec(t, "CREATE TABLE copytest (a int)")
+	for _, tc := range []struct{ q, body string }{
+		{"COPY copytest FROM STDIN", `{"error":["COPY from stdin failed: No source stream defined"]}`},
+		{"insert into copytest values (1); copy copytest from stdin; insert into copytest values (2)", `{"error":["COPY from stdin failed: No source stream defined"]}`},
+		{"select count(*) as n from copytest", `{"rows":[{"n":0}],"time":0,"fields":{"n":{"type":"number","pgtype":"int8"}},"total_rows":1}`},
+		// A CopyFail outside COPY is ignored by the server: the next statements are unaffected.
+		{"insert into copytest values (3) returning a", `{"rows":[{"a":3}],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":1}`},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		form := url.Values{"q": {tc.q}, "api_key": {acct.MasterKey}}.Encode()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, sqlURL(acct), strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		status := 200
+		if strings.HasPrefix(tc.body, `{"error"`) {
+			status = 400
+		}
+		expect(t, sqlResp{status: res.StatusCode, body: string(b)}, status, tc.body)
+	}
+}
