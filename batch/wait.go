@@ -29,6 +29,10 @@ func PollInterval(min, max time.Duration) WaitOption {
 		if max >= c.min {
 			c.max = max
 		}
+		// The longest wait is never below the first.
+		if c.max < c.min {
+			c.max = c.min
+		}
 	}
 }
 
