@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -264,7 +265,11 @@ func textSnippet(raw []byte, status string) string {
 		return status
 	}
 	if len(text) > 200 {
-		text = text[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut-- // never in the middle of a character
+		}
+		text = text[:cut] + "…"
 	}
 	return text
 }

@@ -1,0 +1,24 @@
+package carto
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestErrorSnippetStaysUTF8: a long non-JSON error page is cut to a short line, never in the middle
+// of a character.
+func TestErrorSnippetStaysUTF8(t *testing.T) {
+	srv, _ := faultServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html><body>a" + strings.Repeat("é", 300) + "</body></html>"))
+	})
+	c := mustClient(t, srv.URL+"/user/alice", WithRetryPolicy(NoRetries))
+	_, err := c.Do(context.Background(), &Request{Method: "GET", Path: "api/v2/sql"})
+	if err == nil || !utf8.ValidString(err.Error()) {
+		t.Fatalf("error is not valid UTF-8: %q", err)
+	}
+}
