@@ -80,6 +80,21 @@ func TestQueryErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "several statements") {
 		t.Errorf("two SELECTs: %v", err)
 	}
+	// The last statement returns no rows: CARTO's total_rows then counts the rows streamed, so
+	// only the columns tell.
+	for _, q := range []string{"SELECT 1 AS a; SELECT 'x' AS b WHERE false", "SELECT 1 AS a; SELECT 1 AS a, 2 AS b WHERE false"} {
+		rows, err := db.QueryContext(ctx, q)
+		if err == nil {
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			t.Errorf("%s: no error from QueryContext (%d rows, rows.Err %v)", q, n, rows.Err())
+			rows.Close()
+		} else if !strings.Contains(err.Error(), "several statements") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
 	// Statements before the last that return no rows are fine.
 	var v int
 	if err := db.QueryRowContext(ctx, "SET LOCAL work_mem = '8MB'; SELECT 7 AS v").Scan(&v); err != nil || v != 7 {

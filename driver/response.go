@@ -23,8 +23,9 @@ const (
 // response is a SQL API JSON answer read to its end: the rows went to a spool (or were
 // skipped), everything else is here.
 type response struct {
-	rows    int64 // row objects read
-	sawRows bool
+	rows     int64 // row objects read
+	sawRows  bool
+	firstRow []byte // a copy of the first row object, to check against fields
 
 	fields    []field
 	sawFields bool
@@ -229,6 +230,9 @@ func (res *response) readRows(d *jsontext.Decoder, sp *spool) error {
 		}
 		if err := sp.write(row); err != nil {
 			return err
+		}
+		if res.rows == 0 {
+			res.firstRow = append([]byte(nil), row...)
 		}
 		res.rows++
 	}

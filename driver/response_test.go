@@ -224,6 +224,24 @@ func TestDecodeMultiStatementRows(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "total_rows says 1") {
 		t.Fatalf("err = %v, want a row count error", err)
 	}
+	// The last statement returned no rows: total_rows falls back to the rows streamed (CARTO's
+	// rowCount || rows), so the count agrees, but the rows are not the described columns'. That
+	// is QueryContext's error, not one rows.Err would report after an empty (or half-filled)
+	// iteration.
+	for _, body := range []string{
+		`{"rows":[{"a":1}],"time":0,"fields":{"b":{"type":"string","pgtype":"text"}},"total_rows":1}`,
+		`{"rows":[{"a":1}],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"},"b":{"type":"number","pgtype":"int4"}},"total_rows":1}`,
+		`{"rows":[{"a":1,"b":2}],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":1}`,
+	} {
+		_, _, err = decodeAll(t, []byte(body), 1<<20)
+		if err == nil || !strings.Contains(err.Error(), "several statements") {
+			t.Errorf("%s: err = %v, want one about several statements", body, err)
+		}
+	}
+	// Duplicate names are one column, in the row as in fields.
+	if _, _, err = decodeAll(t, []byte(`{"rows":[{"a":1,"a":2}],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":1}`), 1<<20); err != nil {
+		t.Errorf("duplicate names: %v", err)
+	}
 }
 
 func TestDecodeTruncated(t *testing.T) {

@@ -69,10 +69,62 @@ func newRows(res *response, sp *spool) (*rows, error) {
 			"several statements CARTO sends the rows of all of them and counts only the last; send "+
 			"statements that return rows one per Query", res.rows, res.totalRows)
 	}
+	// When the last statement returns no rows, total_rows counts the rows streamed (CARTO's
+	// rowCount || rows), so the count agrees with rows of earlier statements: their columns do
+	// not. Every row object has exactly the described names (both lose duplicates, skipfields
+	// and __proto__ alike), so the first one tells.
+	if res.firstRow != nil {
+		if err := r.checkNames(res.firstRow); err != nil {
+			return nil, err
+		}
+	}
 	if err := sp.rewind(); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkNames reports an error unless the member names of the row object b are exactly the
+// columns.
+func (r *rows) checkNames(b []byte) error {
+	var sc rowScanner
+	if err := sc.reset(b); err != nil {
+		return err
+	}
+	seen := make([]bool, len(r.cols))
+	n := 0
+	for {
+		name, ok, err := sc.name()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		col, known := r.colOf[string(name)]
+		if !known {
+			return fmt.Errorf("the answer's first row has a column %q that its fields (those of the last "+
+				"statement) do not describe: when a query has several statements CARTO sends the rows of "+
+				"all of them but describes only the last; send statements that return rows one per Query", name)
+		}
+		if !seen[col] {
+			seen[col] = true
+			n++
+		}
+		if _, _, err := sc.value(); err != nil {
+			return err
+		}
+	}
+	if n != len(r.cols) {
+		for i, s := range seen {
+			if !s {
+				return fmt.Errorf("the answer's first row lacks column %q of its fields (those of the last "+
+					"statement): when a query has several statements CARTO sends the rows of all of them but "+
+					"describes only the last; send statements that return rows one per Query", r.cols[i])
+			}
+		}
+	}
+	return nil
 }
 
 // Columns returns the column names in the order of the answer's fields.
