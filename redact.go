@@ -21,7 +21,21 @@ func redactURL(u *url.URL) string {
 			c.User = url.UserPassword(c.User.Username(), "xxxxx")
 		}
 	}
+	if c.User == nil && c.Host == "" {
+		// No authority was parsed ("https:/bob:KEY@host", "https:bob:KEY@host"): user info, if
+		// any, sits in the path or the opaque part, up to its last '@'.
+		if i := strings.LastIndex(c.Opaque, "@"); i >= 0 {
+			c.Opaque = "xxxxx" + c.Opaque[i:]
+		}
+		if i := strings.LastIndex(c.Path, "@"); i >= 0 {
+			c.Path, c.RawPath = "/xxxxx"+c.Path[i:], ""
+		}
+	}
 	c.RawQuery = redactQuery(c.RawQuery)
+	if c.Fragment != "" {
+		// Web map URLs carry keys after a '#' too; a fragment never reaches a server anyway.
+		c.Fragment, c.RawFragment = "xxxxx", ""
+	}
 	return c.String()
 }
 
@@ -57,16 +71,16 @@ func redactQuery(raw string) string {
 func redactURLString(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
-		// Unparseable: blank everything up to the last '@' (any user info, whatever it holds),
-		// then keep nothing from the query on.
-		if i := strings.LastIndex(s, "@"); i >= 0 {
-			start := 0
-			if j := strings.Index(s, "://"); j >= 0 && j < i {
-				start = j + len("://")
+		// Unparseable: nothing tells user info from path from query for sure. Without a '@' there
+		// is no user info, so keep the text up to where a query could start; with one, keep only
+		// the scheme.
+		if at := strings.Index(s, "@"); at >= 0 {
+			if j := strings.Index(s, "://"); j >= 0 && j < at && !strings.ContainsAny(s[:j], ":/?#%") {
+				return s[:j+len("://")] + "…"
 			}
-			s = s[:start] + "xxxxx" + s[i:]
+			return "…"
 		}
-		if i := strings.IndexAny(s, "?#"); i >= 0 {
+		if i := strings.IndexAny(s, "?#&;"); i >= 0 {
 			return s[:i] + "…"
 		}
 		return s

@@ -17,6 +17,10 @@ func TestRedactURLOddInputs(t *testing.T) {
 		"https://bob.carto.com/api/v2/sql?api_key=" + secretKey + "%zz",    // ParseQuery skips a bad escape
 		"https://bob.carto.com/api/v2/sql?q=1&api%5Fkey=" + secretKey,      // escaped parameter name
 		"https://bob.carto.com/api/v2/sql?q=1&map_key=" + secretKey + "#f", // fragment
+		"https://bob.carto.com/viz#api_key=" + secretKey,                   // key in a fragment
+		"https:/bob:" + secretKey + "@bob.carto.com/",                      // typo: no authority, key in the path
+		"https:bob:" + secretKey + "@bob.carto.com/",                       // typo: key in the opaque part
+		"0://0?@&api_key=" + secretKey,                                     // unparseable, '@' before the key
 	} {
 		out := RedactURL(in)
 		if strings.Contains(out, secretKey) || strings.Contains(out, secretKey[:8]) {
