@@ -3,9 +3,6 @@ package cartolocal
 import (
 	"net/http"
 	"strconv"
-
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // apiError is an error answered in CARTO's shape:
@@ -26,12 +23,12 @@ func badRequest(msg string) *apiError { return &apiError{Status: http.StatusBadR
 // body renders the JSON error body with CARTO's key order.
 func (e *apiError) body() []byte {
 	b := []byte(`{"error":[`)
-	b = appendJSONString(b, e.Message)
+	b = appendJSString(b, e.Message)
 	b = append(b, ']')
 	for _, kv := range [...][2]string{{"context", e.Context}, {"detail", e.Detail}, {"hint", e.Hint}} {
 		if kv[1] != "" {
 			b = append(b, `,"`+kv[0]+`":`...)
-			b = appendJSONString(b, kv[1])
+			b = appendJSString(b, kv[1])
 		}
 	}
 	return append(b, '}')
@@ -52,15 +49,4 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// appendJSONString appends s as a JSON string, escaped as JavaScript's JSON.stringify escapes it
-// (no HTML escaping), which is what CARTO's bodies contain.
-func appendJSONString(b []byte, s string) []byte {
-	out, err := json.Marshal(s, jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false))
-	if err != nil {
-		// Invalid UTF-8 cannot reach here from PostgreSQL; stay valid JSON regardless.
-		out, _ = json.Marshal(string([]rune(s)))
-	}
-	return append(b, out...)
 }

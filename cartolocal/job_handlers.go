@@ -156,31 +156,36 @@ func (s *Server) writeJobError(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
+// readJobSubmission reads the job of a create or update request and who sends it, checking in
+// CARTO's order: the payload's size before the user or the key, then the query.
+func (s *Server) readJobSubmission(r *http.Request) (*User, *job, *apiError) {
 	jr, aerr := readJobRequest(r)
 	if aerr != nil {
-		writeError(w, aerr)
-		return
+		return nil, nil, aerr
 	}
-	// CARTO checks the size before it looks at the user or the key.
 	if jr.payload > maxJobPayload {
-		writeError(w, badRequest(fmt.Sprintf("Your payload is too large: %d bytes. Max size allowed is %d bytes (%dkb). "+
+		return nil, nil, badRequest(fmt.Sprintf("Your payload is too large: %d bytes. Max size allowed is %d bytes (%dkb). "+
 			"Are you trying to import data?. Please, check out import api http://docs.cartodb.com/cartodb-platform/import-api/",
-			jr.payload, maxJobPayload, maxJobPayload/1024)))
-		return
+			jr.payload, maxJobPayload, maxJobPayload/1024))
 	}
 	u, aerr := s.jobUser(r, jr.params)
 	if aerr != nil {
-		writeError(w, aerr)
-		return
+		return nil, nil, aerr
 	}
 	if jr.query == nil {
-		writeError(w, badRequest(msgInvalidSQL))
-		return
+		return nil, nil, badRequest(msgInvalidSQL)
 	}
 	j, err := parseJobQuery(jr.query)
 	if err != nil {
-		writeError(w, badRequest(err.Error()))
+		return nil, nil, badRequest(err.Error())
+	}
+	return u, j, nil
+}
+
+func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
+	u, j, aerr := s.readJobSubmission(r)
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
 	j.id, j.user = newJobID(), u.Name
@@ -288,33 +293,13 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 // updateJob replaces the query of a job that has not started, as CARTO's PUT did before 1.35:
 // a job that is not pending is refused with CARTO's message.
 func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) {
-	jr, aerr := readJobRequest(r)
+	u, nj, aerr := s.readJobSubmission(r)
 	if aerr != nil {
 		writeError(w, aerr)
-		return
-	}
-	if jr.payload > maxJobPayload {
-		writeError(w, badRequest(fmt.Sprintf("Your payload is too large: %d bytes. Max size allowed is %d bytes (%dkb). "+
-			"Are you trying to import data?. Please, check out import api http://docs.cartodb.com/cartodb-platform/import-api/",
-			jr.payload, maxJobPayload, maxJobPayload/1024)))
-		return
-	}
-	u, aerr := s.jobUser(r, jr.params)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if jr.query == nil {
-		writeError(w, badRequest(msgInvalidSQL))
-		return
-	}
-	nj, err := parseJobQuery(jr.query)
-	if err != nil {
-		writeError(w, badRequest(err.Error()))
 		return
 	}
 	ctx := r.Context()
-	err = pgx.BeginFunc(ctx, s.admin, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.admin, func(tx pgx.Tx) error {
 		j, pid, err := lockJob(ctx, tx, r.PathValue("id"), u.Name)
 		if err != nil {
 			return err

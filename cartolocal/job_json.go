@@ -107,7 +107,7 @@ func (o *object) appendJSON(b []byte, render func(b []byte, name string) ([]byte
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, n)
+		b = appendJSString(b, n)
 		b = append(b, ':')
 		if render != nil {
 			if out, ok := render(b, n); ok {
@@ -120,7 +120,7 @@ func (o *object) appendJSON(b []byte, render func(b []byte, name string) ([]byte
 	return append(b, '}')
 }
 
-func jsonString(s string) jsontext.Value { return jsontext.Value(appendJSONString(nil, s)) }
+func jsonString(s string) jsontext.Value { return jsontext.Value(appendJSString(nil, s)) }
 
 // appendCompact appends v without insignificant whitespace and with JavaScript's escaping.
 func appendCompact(b []byte, v jsontext.Value) []byte {

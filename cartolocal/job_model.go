@@ -193,7 +193,7 @@ func loadJobQuery(j *job, stored string) error {
 func (j *job) appendQuery(b []byte) []byte {
 	switch j.kind {
 	case simpleJob:
-		return appendJSONString(b, j.sql)
+		return appendJSString(b, j.sql)
 	case multipleJob:
 		return j.appendItems(b)
 	default:
@@ -221,16 +221,16 @@ func (j *job) appendItems(b []byte) []byte {
 // them (sample 50).
 func (j *job) createdJSON() []byte {
 	b := []byte(`{"user":`)
-	b = appendJSONString(b, j.user)
+	b = appendJSString(b, j.user)
 	b = append(b, `,"query":`...)
 	b = j.appendQuery(b)
 	b = append(b, `,"job_id":`...)
-	b = appendJSONString(b, j.id)
+	b = appendJSString(b, j.id)
 	b = append(b, `,"created_at":"`+isoTime(j.created)+`","updated_at":"`+isoTime(j.updated)+`","status":`...)
-	b = appendJSONString(b, j.status)
+	b = appendJSString(b, j.status)
 	if j.fallbackStatus != "" {
 		b = append(b, `,"fallback_status":`...)
-		b = appendJSONString(b, j.fallbackStatus)
+		b = appendJSString(b, j.fallbackStatus)
 	}
 	return append(b, '}')
 }
@@ -239,22 +239,22 @@ func (j *job) createdJSON() []byte {
 // fields left out, job_id last (samples 51, 58, 68).
 func (j *job) appendStoredJSON(b []byte) []byte {
 	b = append(b, `{"user":`...)
-	b = appendJSONString(b, j.user)
+	b = appendJSString(b, j.user)
 	b = append(b, `,"status":`...)
-	b = appendJSONString(b, j.status)
+	b = appendJSString(b, j.status)
 	b = append(b, `,"query":`...)
 	b = j.appendQuery(b)
 	b = append(b, `,"created_at":"`+isoTime(j.created)+`","updated_at":"`+isoTime(j.updated)+`"`...)
 	if j.failedReason != "" {
 		b = append(b, `,"failed_reason":`...)
-		b = appendJSONString(b, j.failedReason)
+		b = appendJSString(b, j.failedReason)
 	}
 	if j.fallbackStatus != "" {
 		b = append(b, `,"fallback_status":`...)
-		b = appendJSONString(b, j.fallbackStatus)
+		b = appendJSString(b, j.fallbackStatus)
 	}
 	b = append(b, `,"job_id":`...)
-	b = appendJSONString(b, j.id)
+	b = appendJSString(b, j.id)
 	return append(b, '}')
 }
 
