@@ -450,3 +450,23 @@ func TestDecodeYearsOutsideFourDigits(t *testing.T) {
 		}
 	}
 }
+
+// CARTO's Node server writes int8 as a double: the largest values (2^63-512 … 2^63-1, such as
+// the common sentinel 9223372036854775807) round to 2^63, which it prints 9223372036854776000.
+// That is the double nearest to MaxInt64, so it reads as MaxInt64, not as an error.
+func TestDecodeInt8RoundedToTwoTo63(t *testing.T) {
+	body := `{"rows":[{"max":9223372036854776000,"min":-9223372036854776000,"e":9.223372036854776e+18}],"time":0,
+	"fields":{"max":{"type":"number","pgtype":"int8"},"min":{"type":"number","pgtype":"int8"},"e":{"type":"number","pgtype":"int8"}},"total_rows":1}`
+	_, got, err := decodeAll(t, []byte(body), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []driver.Value{int64(math.MaxInt64), int64(math.MinInt64), int64(math.MaxInt64)}; !reflect.DeepEqual(got[0], want) {
+		t.Errorf("got %#v, want %#v", got[0], want)
+	}
+	for _, text := range []string{"9223372036854777000", "1e19", "1.5"} {
+		if n, err := parseInt([]byte(text)); err == nil {
+			t.Errorf("parseInt(%s) = %d, want an error", text, n)
+		}
+	}
+}

@@ -136,6 +136,11 @@ func parseInt(b []byte) (int64, error) {
 		return n, nil
 	}
 	f, err := strconv.ParseFloat(bytesString(b), 64)
+	if err == nil && f == 1<<63 {
+		// The double nearest to the largest int8 values (MaxInt64 among them), which is how
+		// CARTO's server writes them (9223372036854776000).
+		return math.MaxInt64, nil
+	}
 	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is not an integer", b)
 	}
