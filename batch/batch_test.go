@@ -686,3 +686,21 @@ func TestFIFO(t *testing.T) {
 		t.Fatalf("ran in order %s", order)
 	}
 }
+
+// TestCopyFromStdinFails runs a job that asks for COPY data no Batch job can send: it must fail
+// with CARTO's message at once (not wait for data forever, blocking the account's queue), and the
+// next job must run.
+func TestCopyFromStdinFails(t *testing.T) {
+	acct := cartotest.New(t)
+	acct.Exec(t, "CREATE TABLE copyjob (a int)")
+	b := batch.New(acct.Client(t))
+	ctx := ctxT(t, 30*time.Second)
+	_, err := b.Run(ctx, "COPY copyjob FROM STDIN")
+	var je *batch.JobError
+	if !errors.As(err, &je) || !strings.Contains(je.FailedReason, "No source stream defined") {
+		t.Fatalf("err = %v, want a JobError about the missing COPY stream", err)
+	}
+	if _, err := b.Run(ctx, "INSERT INTO copyjob VALUES (1)"); err != nil {
+		t.Fatalf("the next job: %v", err)
+	}
+}

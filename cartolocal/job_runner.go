@@ -129,6 +129,9 @@ func (js *jobService) step(user string) (bool, error) {
 // are never returned, so memory stays flat whatever the query selects.
 func execDiscard(ctx context.Context, pc *pgconn.PgConn, sql string) error {
 	mrr := pc.Exec(ctx, sql)
+	// A COPY ... FROM STDIN would wait for data forever (and ignore cancels meanwhile): fail it at
+	// once, as the SQL API does.
+	failCopyIn(pc)
 	for mrr.NextResult() {
 		rr := mrr.ResultReader()
 		for rr.NextRow() {
