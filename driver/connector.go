@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"io"
 	"net/http"
 
@@ -25,6 +26,9 @@ var (
 
 // NewConnector returns a driver.Connector for cfg, for sql.OpenDB. cfg is copied.
 func NewConnector(cfg *Config) (driver.Connector, error) {
+	if cfg == nil {
+		return nil, errors.New("carto: NewConnector: nil *Config (use driver.NewConfig or driver.ParseDSN)")
+	}
 	c := &connector{cfg: *cfg}
 	hc := cfg.HTTPClient
 	if hc == nil {

@@ -141,3 +141,14 @@ func TestAPIKeyFromEnvironment(t *testing.T) {
 		t.Error("the client has no key; want $CARTO_API_KEY")
 	}
 }
+
+func TestNilConfig(t *testing.T) {
+	if _, err := NewConnector(nil); err == nil {
+		t.Fatal("NewConnector(nil) succeeded")
+	}
+	db := OpenDB(nil)
+	defer db.Close()
+	if err := db.Ping(); err == nil {
+		t.Fatal("OpenDB(nil) pinged")
+	}
+}
