@@ -5,8 +5,9 @@ import "strings"
 // readOnly reports whether q surely changes nothing, so that its request may be sent again
 // after a 502, 503 or 504 (which leave unknown whether it ran). It is conservative: one
 // statement, starting with SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN (without ANALYZE), with
-// none of the words that write (INSERT, UPDATE, DELETE, INTO, FOR UPDATE, nextval, …), and
-// nothing it cannot lex with certainty. It cannot see inside functions: a SELECT that calls a
+// none of the words that write (INSERT, UPDATE, DELETE, INTO, FOR UPDATE, nextval, …), no call
+// of a built-in function that locks or has side effects (nextval, pg_advisory_lock, lo_*,
+// dblink*, …), bare or quoted, and nothing it cannot lex with certainty. It cannot see inside functions: a SELECT that calls a
 // function which writes is taken as read-only.
 func readOnly(q string) bool {
 	first := ""
@@ -56,6 +57,11 @@ func readOnly(q string) bool {
 					continue
 				}
 				break
+			}
+			// A quoted name is still a function call: "nextval"('s') calls nextval. Quoted
+			// keywords ("insert" as a column) are only names, so only functions are checked.
+			if c == '"' && sideEffectFunc(strings.ToLower(q[i+1:j-1])) {
+				return false
 			}
 			i = j
 		case c == '$':
@@ -122,13 +128,28 @@ func writesWord(w string) bool {
 	switch w {
 	case "insert", "update", "delete", "merge", "truncate", "into", "create", "drop", "alter",
 		"grant", "revoke", "copy", "call", "do", "lock", "for", "refresh", "vacuum", "analyze",
-		"cluster", "reindex", "comment", "notify", "listen", "prepare", "execute", "set", "reset",
-		"nextval", "setval", "set_config", "pg_advisory_lock", "pg_advisory_xact_lock",
-		"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile",
-		"lo_import", "lo_export", "lo_unlink", "lo_create", "lo_from_bytea", "lo_put",
-		"dblink", "dblink_exec", "pg_notify", "txid_current", "pg_current_xact_id",
-		"cdb_cartodbfytable", "cdb_cartodbfytabledefault", "cdb_invalidate", "cdb_tablemetadatatouch":
+		"cluster", "reindex", "comment", "notify", "listen", "prepare", "execute", "set", "reset":
 		return true
+	}
+	return sideEffectFunc(w)
+}
+
+// sideEffectFunc reports whether w (lower case) names a built-in function that writes, takes a
+// lock or acts outside the statement. Whole families are matched by prefix (every lo_* large
+// object and dblink* function, every advisory lock and unlock): a column that happens to share
+// a prefix only costs the retry.
+func sideEffectFunc(w string) bool {
+	switch w {
+	case "nextval", "setval", "set_config", "pg_terminate_backend", "pg_cancel_backend",
+		"pg_reload_conf", "pg_rotate_logfile", "loread", "lowrite", "pg_notify", "txid_current",
+		"pg_current_xact_id", "cdb_cartodbfytable", "cdb_cartodbfytabledefault", "cdb_invalidate",
+		"cdb_tablemetadatatouch":
+		return true
+	}
+	for _, p := range [...]string{"pg_advisory_", "pg_try_advisory_", "lo_", "dblink"} {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
 	}
 	return false
 }

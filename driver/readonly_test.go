@@ -16,6 +16,8 @@ func TestReadOnly(t *testing.T) {
 		"select 'it''s' as update_count",
 		"SELECT ST_AsText(the_geom) FROM t WHERE name = 'DROP TABLE x'",
 		"select count(*) from datos_año",
+		"select 'nextval' as f, \"for\" from t",
+		"select currval('s')",
 	}
 	no := []string{
 		"",
@@ -39,6 +41,28 @@ func TestReadOnly(t *testing.T) {
 		"do $$ begin end $$",
 		"select cdb_cartodbfytable('t')",
 		"select \"a\\\" from t; delete from t",
+		// Functions that lock or act outside the statement, however they are spelled.
+		"select pg_try_advisory_lock(1)",
+		"SELECT PG_ADVISORY_LOCK(1)",
+		"select pg_advisory_lock_shared(1)",
+		"select pg_try_advisory_xact_lock(1)",
+		"select pg_advisory_unlock_all()",
+		"select \"nextval\"('s')",
+		"select pg_catalog.\"setval\"('s', 1)",
+		"select \"NextVal\"('s')",
+		"select \"pg_try_advisory_lock\"(1)",
+		"select pg_cancel_backend(123)",
+		"select \"pg_terminate_backend\"(123)",
+		"select lo_open(1, 131072)",
+		"select lo_truncate(1, 0)",
+		"select lowrite(0, 'x')",
+		"select \"lo_unlink\"(1)",
+		"select dblink_connect('c', 'dbname=x')",
+		"select * from dblink_send_query('c', 'delete from t')",
+		"select \"dblink\"('select 1')",
+		"select * from t for share",
+		"select * from t FOR NO KEY UPDATE",
+		"select * from t for key share skip locked",
 	}
 	for _, q := range yes {
 		if !readOnly(q) {
