@@ -112,6 +112,37 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+// TestQueryRowsBeforeWrite pins what the package doc says about rows of earlier statements
+// when the last statement has no row description (INSERT without RETURNING, DDL, SET): CARTO's
+// fields stay those of the last statement that had one and total_rows is the last command's
+// count (or the rows streamed when that is 0), so the answer is caught only when the counts
+// differ, and otherwise cannot be told from that of the earlier statements alone.
+func TestQueryRowsBeforeWrite(t *testing.T) {
+	db, acct := openDB(t)
+	ctx := context.Background()
+	acct.Exec(t, "CREATE TABLE w (i int)")
+
+	// Caught: the INSERT's count (3) is not the rows sent (1).
+	rows, err := db.QueryContext(ctx, "SELECT 1 AS a; INSERT INTO w SELECT generate_series(1, 3)")
+	if err == nil {
+		rows.Close()
+		t.Error("SELECT; INSERT of 3 rows: no error from QueryContext")
+	} else if !strings.Contains(err.Error(), "several statements") {
+		t.Errorf("SELECT; INSERT of 3 rows: %v", err)
+	}
+	// Not caught, as documented: the answer is exactly that of SELECT 1 AS a.
+	for _, q := range []string{
+		"SELECT 1 AS a; INSERT INTO w VALUES (1)",
+		"SELECT 1 AS a; INSERT INTO w SELECT 1 WHERE false",
+		"SELECT 1 AS a; CREATE TEMP TABLE tt (i int)",
+	} {
+		var a int
+		if err := db.QueryRowContext(ctx, q).Scan(&a); err != nil || a != 1 {
+			t.Errorf("%s: %v, %d (the package doc says this yields the SELECT's row)", q, err, a)
+		}
+	}
+}
+
 func TestExec(t *testing.T) {
 	db, _ := openDB(t)
 	ctx := context.Background()

@@ -20,9 +20,15 @@
 //     Commit: a Tx is atomic, but Exec inside it cannot report rows affected, and Query inside it
 //     is an error.
 //
-//   - Several statements in one Query: CARTO concatenates the rows of all of them but describes
-//     only the last, so a Query whose earlier statements return rows is an error; earlier
-//     statements that return no rows (SET, INSERT, CREATE …) are fine.
+//   - Several statements in one Query: CARTO concatenates the rows of all of them, gives the
+//     columns (fields) of the last statement that has any, and counts (total_rows) only the last
+//     statement. Earlier statements that return no rows (SET, INSERT, CREATE …) are fine. Rows
+//     of earlier statements are an error from QueryContext when the answer shows them: when
+//     their count is not total_rows, or the first row's columns are not the fields. It cannot
+//     always: when the last statement has no columns (INSERT, UPDATE or DELETE without
+//     RETURNING, DDL, SET …) and its count is that of the rows before it, or 0, or it has none,
+//     the answer is the same as without it. So "SELECT 1 AS a; INSERT INTO t VALUES (1)" runs
+//     both and yields the SELECT's row with no error. Put a statement that returns rows last.
 //
 //   - Retries are the *carto.Client's (see carto.RetryPolicy and the max_retries DSN
 //     parameter): a rate-limited request after its Retry-After, a request that never left, and
