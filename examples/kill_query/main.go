@@ -62,15 +62,24 @@ func main() {
 // run signals the backend a.PID after checking that it is one of the account's sessions, and
 // says on w what it stopped.
 func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
-	var state, query string
-	err := db.QueryRowContext(ctx, `SELECT coalesce(state, '') AS state, coalesce(query, '') AS query
+	// Sessions are pooled behind the SQL API, so the target may be the very session serving this
+	// lookup: it is then idle as far as the user is concerned, and signalling it would hit us.
+	var (
+		state, query string
+		self         bool
+	)
+	err := db.QueryRowContext(ctx, `SELECT coalesce(state, '') AS state, coalesce(query, '') AS query,
+		pid = pg_backend_pid() AS self
 		FROM pg_stat_activity
-		WHERE pid = $1 AND usename = current_user AND datname = current_database()`, a.PID).Scan(&state, &query)
+		WHERE pid = $1 AND usename = current_user AND datname = current_database()`, a.PID).Scan(&state, &query, &self)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("no session of this account has pid %d (running_queries lists them)", a.PID)
 	}
 	if err != nil {
 		return err
+	}
+	if self {
+		state = "idle"
 	}
 	if !a.Terminate && state != "active" {
 		return fmt.Errorf("pid %d runs no query (it is %s); -terminate ends the session", a.PID, state)
@@ -81,7 +90,8 @@ func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 		fn, did = "pg_terminate_backend", "terminated"
 	}
 	var ok bool
-	if err := db.QueryRowContext(ctx, "SELECT "+fn+"($1) AS signalled", a.PID).Scan(&ok); err != nil {
+	q := "SELECT coalesce((SELECT " + fn + "($1) WHERE $1 <> pg_backend_pid()), false) AS signalled"
+	if err := db.QueryRowContext(ctx, q, a.PID).Scan(&ok); err != nil {
 		return err
 	}
 	if !ok {
