@@ -27,7 +27,9 @@ var dsnParams = []string{"api_key", "sslmode", "timeout", "max_retries", "spool_
 // The carto scheme means HTTPS unless sslmode=disable. The user is the one before the @, else
 // the one in the /user/USER path, else the first label of the host (alice in alice.carto.com).
 // A user that is not the host's first label is reached through /user/USER on that host, as
-// organization users and on-premises installs are. The parameters are:
+// organization users and on-premises installs are. A user name of 32 or more hex digits is
+// refused as an API key pasted without "USER:". Errors never quote the part before the @, nor
+// a path or parameter name long enough to be a key. The parameters are:
 //
 //	api_key       the API key, instead of USER:API_KEY@ (without either, $CARTO_API_KEY is used)
 //	sslmode       disable for plain HTTP (cartolocal); require or verify-full for HTTPS, the default
@@ -79,6 +81,9 @@ func ParseDSN(dsn string) (*Config, error) {
 	}
 	for name, vals := range q {
 		if !isDSNParam(name) {
+			if !mayShow(name) {
+				return nil, bad("it has an unknown parameter (known: %s)", strings.Join(dsnParams, ", "))
+			}
 			return nil, bad("unknown parameter %q (known: %s)", name, strings.Join(dsnParams, ", "))
 		}
 		if len(vals) != 1 {
@@ -134,11 +139,19 @@ func ParseDSN(dsn string) (*Config, error) {
 	case p == "":
 	case strings.HasPrefix(p, "user/") && !strings.Contains(p[len("user/"):], "/") && len(p) > len("user/"):
 		pathUser = p[len("user/"):]
+	case !mayShow(u.Path):
+		return nil, bad("the path is not /user/USER (want none or /user/USER)")
 	default:
 		return nil, bad("the path is %q, want none or /user/USER", u.Path)
 	}
+	// An API key pasted without "USER:" before the @ (or put in the path) would be taken as
+	// the user name, and then be in every request's URL and in String().
+	if looksLikeKey(userinfoUser) || looksLikeKey(pathUser) {
+		return nil, bad("the user name in the DSN looks like an API key; write USER:API_KEY@ before the host")
+	}
+	// The user before the @ is never quoted: it may be a key pasted without "USER:".
 	if userinfoUser != "" && pathUser != "" && userinfoUser != pathUser {
-		return nil, bad("the user before the @ (%q) is not the one in the path (%q)", userinfoUser, pathUser)
+		return nil, bad("the user name before the @ is not the one in the path")
 	}
 
 	firstLabel := ""
@@ -166,9 +179,34 @@ func ParseDSN(dsn string) (*Config, error) {
 	}
 	cfg.User = user
 	if !validUser(user) {
-		return nil, bad("%q is not a CARTO user name (letters, digits, - and _, starting with a letter)", user)
+		const want = "is not a CARTO user name (letters, digits, - and _, starting with a letter)"
+		switch {
+		case user == userinfoUser:
+			return nil, bad("the user name before the @ " + want)
+		case !mayShow(user):
+			return nil, bad("the user name in the path " + want)
+		}
+		return nil, bad("%q "+want, user)
 	}
 	return cfg, nil
+}
+
+// mayShow reports whether a part of a DSN other than its userinfo (the path, a parameter name)
+// may be quoted in an error: only when it is too short to be an API key put in the wrong place.
+func mayShow(s string) bool { return len(s) < 16 }
+
+// looksLikeKey reports whether s has the form of a CARTO API key (40 hex digits) rather than of
+// a user name: 32 or more hex digits and nothing else.
+func looksLikeKey(s string) bool {
+	if len(s) < 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func isDSNParam(name string) bool {
@@ -199,19 +237,20 @@ func validUser(s string) bool {
 // FormatDSN writes cfg as a carto:// DSN that ParseDSN reads back into the same Config (except
 // HTTPClient, which no DSN can hold). The API key is in it: print String() instead.
 func (cfg *Config) FormatDSN() string {
-	return cfg.formatDSN(cfg.APIKey)
+	return cfg.formatDSN(cfg.APIKey, false)
 }
 
-// String is the DSN with the API key replaced by xxxxx, for logs and error messages.
+// String is the DSN with the API key replaced by xxxxx, for logs and error messages. A user
+// name that has the form of an API key (see ParseDSN) is replaced too.
 func (cfg *Config) String() string {
 	key := cfg.APIKey
 	if key != "" {
 		key = "xxxxx"
 	}
-	return cfg.formatDSN(key)
+	return cfg.formatDSN(key, true)
 }
 
-func (cfg *Config) formatDSN(key string) string {
+func (cfg *Config) formatDSN(key string, redact bool) string {
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || base.Host == "" {
 		return "carto://invalid-base-url"
@@ -223,6 +262,12 @@ func (cfg *Config) formatDSN(key string) string {
 		user = pathUser
 	} else if user == "" {
 		user, _, _ = strings.Cut(base.Hostname(), ".")
+	}
+	if redact && looksLikeKey(user) {
+		user = "xxxxx"
+	}
+	if redact && looksLikeKey(pathUser) {
+		pathUser = "xxxxx"
 	}
 	d := url.URL{Scheme: "carto", Host: base.Host}
 	switch {
@@ -271,9 +316,18 @@ func redactDSN(dsn string) string {
 		// is recognised: the key sits in the opaque part or the path.
 		return strconv.Quote(u.Scheme + "://…")
 	}
+	// The userinfo is never shown: without "USER:" its user name may be the key.
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			u.User = url.UserPassword("xxxxx", "xxxxx")
+		} else {
+			u.User = url.User("xxxxx")
+		}
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if !mayShow(seg) {
+			u.Path, u.RawPath = "/xxxxx", ""
+			break
 		}
 	}
 	if u.RawQuery != "" {
@@ -282,9 +336,14 @@ func redactDSN(dsn string) string {
 		case err != nil:
 			u.RawQuery = "…"
 		default:
-			// Any parameter but the known harmless ones may be a key, even a misspelled one.
+			// Any parameter but the known harmless ones may be a key, even a misspelled one,
+			// and so may a long name (a key pasted as ?KEY).
 			for name := range q {
-				if name == "api_key" || !isDSNParam(name) {
+				switch {
+				case !isDSNParam(name) && !mayShow(name):
+					q.Del(name)
+					q.Set("xxxxx", "xxxxx")
+				case name == "api_key" || !isDSNParam(name):
 					q.Set(name, "xxxxx")
 				}
 			}

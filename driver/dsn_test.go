@@ -152,3 +152,52 @@ func TestNilConfig(t *testing.T) {
 		t.Fatal("OpenDB(nil) pinged")
 	}
 }
+
+// TestDSNNeverShowsKey puts a 40-hex API key (CARTO's master key form) wherever a DSN can hold
+// one by mistake: pasted without user: before the @, as the path, as a parameter name. ParseDSN
+// must fail without showing it, and String() must not show it either.
+func TestDSNNeverShowsKey(t *testing.T) {
+	for _, key := range []string{"a3f1c2d4e5b60718293a4b5c6d7e8f9012345678", "93f1c2d4e5b60718293a4b5c6d7e8f90123456ab"} {
+		dsns := []string{
+			"carto://" + key + "@alice.carto.com",
+			"carto://" + key + ":@alice.carto.com",
+			"carto://" + key + "@alice.carto.com/user/alice",
+			"carto://" + key + "@alice.carto.com?timeout=5",
+			"carto://" + key + ":" + key + "@alice.carto.com",
+			"carto://alice.carto.com/" + key,
+			"carto://alice.carto.com/" + key + "?timeout=5",
+			"carto://alice.carto.com/api_key/" + key,
+			"carto://alice.carto.com/user/" + key,
+			"carto://alice:pw@alice.carto.com/user/" + key,
+			"carto://alice.carto.com?" + key,
+			"carto://alice.carto.com?" + key + "=",
+			"carto://alice.carto.com?timeout=5&" + key,
+			"carto://alice:" + key + "@alice.carto.com?timeout=5",
+			"carto://alice.carto.com?api_key=" + key + "&timeout=5",
+		}
+		for _, dsn := range dsns {
+			cfg, err := ParseDSN(dsn)
+			if err == nil {
+				t.Errorf("ParseDSN(%q) succeeded (user %q)", dsn, cfg.User)
+				if strings.Contains(cfg.String(), key) {
+					t.Errorf("String() = %q shows the key", cfg.String())
+				}
+				continue
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Errorf("ParseDSN(%q) error shows the key: %v", dsn, err)
+			}
+		}
+		// A Config built by hand with the key as its user.
+		cfg := NewConfig()
+		cfg.BaseURL, cfg.User = "https://alice.carto.com/user/"+key+"/", key
+		if s := cfg.String(); strings.Contains(s, key) {
+			t.Errorf("String() = %q shows the key", s)
+		}
+	}
+	// A user name before the @ without a key is still fine (the key then comes from
+	// $CARTO_API_KEY or api_key).
+	if cfg, err := ParseDSN("carto://bob@acme.carto.com?api_key=k"); err != nil || cfg.User != "bob" {
+		t.Errorf("carto://bob@acme.carto.com: %v", err)
+	}
+}
