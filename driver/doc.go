@@ -24,7 +24,7 @@
 //     columns (fields) of the last statement that has any, and counts (total_rows) only the last
 //     statement. Earlier statements that return no rows (SET, INSERT, CREATE …) are fine. Rows
 //     of earlier statements are an error from QueryContext when the answer shows them: when
-//     their count is not total_rows, or the first row's columns are not the fields. It cannot
+//     the rows sent are not total_rows, or the first row's columns are not the fields. It cannot
 //     always: when the last statement has no columns (INSERT, UPDATE or DELETE without
 //     RETURNING, DDL, SET …) and its count is that of the rows before it, or 0, or it has none,
 //     the answer is the same as without it. So "SELECT 1 AS a; INSERT INTO t VALUES (1)" runs
@@ -33,8 +33,11 @@
 //   - Retries are the *carto.Client's (see carto.RetryPolicy and the max_retries DSN
 //     parameter): a rate-limited request after its Retry-After, a request that never left, and
 //     a 502, 503 or 504 only for a statement the driver can tell writes nothing (one SELECT,
-//     WITH, VALUES, TABLE, SHOW or EXPLAIN without data-modifying words; a SELECT calling a
-//     function that writes is not detected). A statement timeout (429) is never retried. A
+//     WITH, VALUES, TABLE, SHOW or EXPLAIN without data-modifying words, FOR UPDATE or SHARE,
+//     or calls of built-in functions that lock or have side effects, quoted or not: nextval,
+//     setval, pg_advisory_lock and the other advisory lock functions, pg_cancel_backend,
+//     pg_terminate_backend, lo_*, dblink* …; a SELECT calling a function of your own that
+//     writes is not detected). A statement timeout (429) is never retried. A
 //     request that never left is also driver.ErrBadConn, so database/sql may try it again.
 //
 //   - Cancelling a context, or the timeout DSN parameter, aborts the HTTP request; CARTO (and
