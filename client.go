@@ -136,7 +136,7 @@ func parseBaseURL(raw string) (*url.URL, string, error) {
 		}
 		user = parts[1]
 	}
-	if !validUserName(user) {
+	if !ValidUserName(user) {
 		return nil, "", bad(fmt.Sprintf("%q is not a CARTO user name", user))
 	}
 	u.Path = "/" + path
@@ -147,9 +147,10 @@ func parseBaseURL(raw string) (*url.URL, string, error) {
 	return u, user, nil
 }
 
-// validUserName accepts what CARTO accepts as a user name: lower-case letters, digits and dashes,
-// starting with a letter. Underscores are let through because on-premises installs have them.
-func validUserName(s string) bool {
+// ValidUserName reports whether s can be a CARTO user name, as NewClient checks it: letters, digits
+// and dashes, starting with a letter, at most 63 characters. Underscores are let through because
+// on-premises installs have them.
+func ValidUserName(s string) bool {
 	if s == "" || len(s) > 63 {
 		return false
 	}

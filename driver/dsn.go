@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"github.com/gocarto/carto"
+
 	"errors"
 	"fmt"
 	"net"
@@ -178,7 +180,7 @@ func ParseDSN(dsn string) (*Config, error) {
 		cfg.BaseURL = scheme + "://" + host + "/user/" + url.PathEscape(user) + "/"
 	}
 	cfg.User = user
-	if !validUser(user) {
+	if !carto.ValidUserName(user) {
 		const want = "is not a CARTO user name (letters, digits, - and _, starting with a letter)"
 		switch {
 		case user == userinfoUser:
@@ -216,22 +218,6 @@ func isDSNParam(name string) bool {
 		}
 	}
 	return false
-}
-
-// validUser mirrors what carto.NewClient accepts, so that a bad user is reported as a DSN error.
-func validUser(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // FormatDSN writes cfg as a carto:// DSN that ParseDSN reads back into the same Config (except
