@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"github.com/gocarto/carto"
-
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gocarto/carto"
 )
 
 const dsnExamples = "valid DSNs look like carto://alice:API_KEY@alice.carto.com, " +
