@@ -118,74 +118,84 @@ func report(b *testing.B, rows int, mallocs uint64, h *heapWatch) {
 	b.ReportMetric(0, "ns/op")
 }
 
+// measureRows runs one query per iteration through scanAll, which calls tick after each row it
+// scans, so that the driver and pgx are measured by the same loop: rows per iteration checked,
+// heap sampled twenty times per query.
+func measureRows(b *testing.B, want int, scanAll func(tick func()) error) {
+	var h heapWatch
+	h.start()
+	before := h.ms.Mallocs
+	sampleEvery := max(want/20, 1)
+	n := 0
+	tick := func() {
+		if n++; n%sampleEvery == 0 {
+			h.sample()
+		}
+	}
+	for b.Loop() {
+		n = 0
+		if err := scanAll(tick); err != nil || n != want {
+			b.Fatalf("%d rows, %v", n, err)
+		}
+	}
+	h.sample()
+	report(b, want, h.ms.Mallocs-before, &h)
+}
+
+// scanSQL scans every row of a database/sql query into dest.
+func scanSQL(ctx context.Context, db *sql.DB, q string, tick func(), dest ...any) error {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		tick()
+	}
+	return rows.Err()
+}
+
+// scanPgx scans every row of a pgx query into dest.
+func scanPgx(ctx context.Context, pg *pgx.Conn, q string, tick func(), dest ...any) error {
+	rows, err := pg.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		tick()
+	}
+	return rows.Err()
+}
+
 func BenchmarkNumeric5(b *testing.B) {
 	db, pg, _ := benchSetup(b)
 	ctx := context.Background()
 	for _, sz := range sizes {
 		q := fmt.Sprintf("SELECT id, a, b, c, d FROM nums LIMIT %d", sz.n)
-		sampleEvery := max(sz.n/20, 1)
 		b.Run("driver/"+sz.name, func(b *testing.B) {
-			var h heapWatch
-			h.start()
-			before := h.ms.Mallocs
-			for b.Loop() {
-				rows, err := db.QueryContext(ctx, q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var (
-					id, a int64
-					x, y  float64
-					d     string
-				)
-				n := 0
-				for rows.Next() {
-					if err := rows.Scan(&id, &a, &x, &y, &d); err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%sampleEvery == 0 {
-						h.sample()
-					}
-				}
-				if err := rows.Err(); err != nil || n != sz.n {
-					b.Fatalf("%d rows, %v", n, err)
-				}
-				rows.Close()
-			}
-			h.sample()
-			report(b, sz.n, h.ms.Mallocs-before, &h)
+			var (
+				id, a int64
+				x, y  float64
+				d     string
+			)
+			measureRows(b, sz.n, func(tick func()) error { return scanSQL(ctx, db, q, tick, &id, &a, &x, &y, &d) })
 		})
 		b.Run("pgx/"+sz.name, func(b *testing.B) {
-			var h heapWatch
-			h.start()
-			before := h.ms.Mallocs
-			for b.Loop() {
-				rows, err := pg.Query(ctx, q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var (
-					id int64
-					a  int32
-					x  float64
-					y  float32
-					d  pgtype.Numeric
-				)
-				n := 0
-				for rows.Next() {
-					if err := rows.Scan(&id, &a, &x, &y, &d); err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%sampleEvery == 0 {
-						h.sample()
-					}
-				}
-				if err := rows.Err(); err != nil || n != sz.n {
-					b.Fatalf("%d rows, %v", n, err)
-				}
-			}
-			h.sample()
-			report(b, sz.n, h.ms.Mallocs-before, &h)
+			var (
+				id int64
+				a  int32
+				x  float64
+				y  float32
+				d  pgtype.Numeric
+			)
+			measureRows(b, sz.n, func(tick func()) error { return scanPgx(ctx, pg, q, tick, &id, &a, &x, &y, &d) })
 		})
 	}
 }
@@ -195,60 +205,14 @@ func BenchmarkGeometry(b *testing.B) {
 	ctx := context.Background()
 	for _, sz := range sizes {
 		q := fmt.Sprintf("SELECT the_geom FROM geoms LIMIT %d", sz.n)
-		sampleEvery := max(sz.n/20, 1)
 		b.Run("driver/"+sz.name, func(b *testing.B) {
-			var h heapWatch
-			h.start()
-			before := h.ms.Mallocs
-			for b.Loop() {
-				rows, err := db.QueryContext(ctx, q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var g sql.RawBytes
-				n := 0
-				for rows.Next() {
-					if err := rows.Scan(&g); err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%sampleEvery == 0 {
-						h.sample()
-					}
-				}
-				if err := rows.Err(); err != nil || n != sz.n {
-					b.Fatalf("%d rows, %v", n, err)
-				}
-				rows.Close()
-			}
-			h.sample()
-			report(b, sz.n, h.ms.Mallocs-before, &h)
+			var g sql.RawBytes
+			measureRows(b, sz.n, func(tick func()) error { return scanSQL(ctx, db, q, tick, &g) })
 		})
 		b.Run("pgx/"+sz.name, func(b *testing.B) {
-			var h heapWatch
-			h.start()
-			before := h.ms.Mallocs
-			for b.Loop() {
-				// PostGIS sends geometry as hex EWKB text, as the driver yields it.
-				rows, err := pg.Query(ctx, q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var g []byte
-				n := 0
-				for rows.Next() {
-					if err := rows.Scan(&g); err != nil {
-						b.Fatal(err)
-					}
-					if n++; n%sampleEvery == 0 {
-						h.sample()
-					}
-				}
-				if err := rows.Err(); err != nil || n != sz.n {
-					b.Fatalf("%d rows, %v", n, err)
-				}
-			}
-			h.sample()
-			report(b, sz.n, h.ms.Mallocs-before, &h)
+			// PostGIS sends geometry as hex EWKB text, as the driver yields it.
+			var g []byte
+			measureRows(b, sz.n, func(tick func()) error { return scanPgx(ctx, pg, q, tick, &g) })
 		})
 	}
 }
