@@ -712,38 +712,14 @@ const hexDigits = "0123456789abcdef"
 // appendJSBytes writes s as a JSON string the way JSON.stringify does: ", \ and control characters
 // escaped (\b \f \n \r \t, others \u00XX), everything else as UTF-8; invalid UTF-8 (impossible from
 // a UTF8 database) becomes U+FFFD, as Node decodes it.
-func appendJSBytes(b []byte, s []byte) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, "\uFFFD"...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		b = appendEscape(b, c)
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func appendJSBytes(b []byte, s []byte) []byte { return appendJS(b, s) }
 
 // appendJSString is appendJSBytes for a string.
-func appendJSString(b []byte, s string) []byte {
+func appendJSString(b []byte, s string) []byte { return appendJS(b, s) }
+
+// appendJS serves both: text from PostgreSQL arrives as bytes, our own strings as strings, and
+// neither should be copied to become the other on this per-value path.
+func appendJS[T ~string | ~[]byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -753,7 +729,8 @@ func appendJSString(b []byte, s string) []byte {
 			continue
 		}
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
+			// At most four bytes, converted on the stack: no allocation for either type.
+			r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 			if r == utf8.RuneError && size == 1 {
 				b = append(b, s[start:i]...)
 				b = append(b, "\uFFFD"...)
