@@ -260,7 +260,7 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 	}
 	pcfg.MinConns = 0
 	pcfg.MaxConnIdleTime = 30 * time.Second
-	pcfg.AfterConnect, pcfg.PrepareConn, pcfg.BeforeAcquire, pcfg.BeforeClose = nil, nil, nil, nil
+	pcfg.AfterConnect, pcfg.PrepareConn, pcfg.BeforeClose = nil, nil, nil
 	pcfg.AfterRelease = resetSession
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
 	cc.RuntimeParams = map[string]string{

@@ -31,4 +31,3 @@ func TestGolangMigrateSuite(t *testing.T) {
 	d := openDriver(t, acct, "")
 	dtest.Test(t, d, []byte("CREATE TABLE suite_t (id int PRIMARY KEY); INSERT INTO suite_t VALUES (1);"))
 }
-

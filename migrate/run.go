@@ -163,7 +163,7 @@ func (d *Driver) Run(migration io.Reader) error {
 		d.setState(versionState{}) // the job may yet record the version clean
 		return e
 	case final == nil || final.Status != batch.Done:
-		e := fail(fmt.Errorf("Batch job %s ended %s", job.ID, statusOf(final))).(*MigrationError)
+		e := fail(fmt.Errorf("the Batch job %s ended %s", job.ID, statusOf(final))).(*MigrationError)
 		e.JobID = job.ID
 		if final != nil && final.FailedReason != "" {
 			e.Reason = final.FailedReason

@@ -308,4 +308,3 @@ func TestConsoleLiveLine(t *testing.T) {
 		t.Errorf("off a terminal: %q", out.String())
 	}
 }
-
