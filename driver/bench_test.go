@@ -235,8 +235,8 @@ func BenchmarkDecode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body, err := io.ReadAll(resp)
+		resp.Close()
 		done()
 		if err != nil {
 			b.Fatal(err)

@@ -6,32 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/sqlapi"
 )
 
 // sqlPath is the SQL API endpoint, relative to the account's base URL.
 const sqlPath = "api/v2/sql"
 
-// post sends one SQL text to the SQL API. The caller reads and closes the body, then calls done.
-func (c *connector) post(ctx context.Context, q string) (resp *http.Response, reqCtx context.Context, done context.CancelFunc, err error) {
+// post sends one SQL text to the SQL API through package sqlapi, the one request path. The caller
+// reads and closes the body, then calls done.
+func (c *connector) post(ctx context.Context, q string) (resp *sqlapi.Response, reqCtx context.Context, done context.CancelFunc, err error) {
 	done = func() {}
 	if c.cfg.Timeout > 0 {
 		// The limit covers reading the answer too, so it must outlive Do.
 		ctx, done = context.WithTimeout(ctx, c.cfg.Timeout)
 	}
-	// POST, form-encoded: the SQL never sits in a URL (logs, proxies, URL length limits).
-	body := make([]byte, 0, len(q)+len(q)/4+16)
-	body = append(body, "format=json&q="...)
-	body = append(body, url.QueryEscape(q)...)
-	resp, err = c.client.Do(ctx, &carto.Request{
-		Method:      http.MethodPost,
-		Path:        sqlPath,
-		Body:        body,
-		ContentType: "application/x-www-form-urlencoded",
-		Idempotent:  readOnly(q),
-	})
+	opts := []sqlapi.Option{sqlapi.WithFormat(sqlapi.JSON)}
+	if readOnly(q) {
+		opts = append(opts, sqlapi.WithReadOnly())
+	}
+	resp, err = sqlapi.New(c.client).Open(ctx, q, opts...)
 	if err != nil {
 		done()
 		return nil, nil, nil, requestError(ctx, err)
@@ -74,8 +69,8 @@ func (c *connector) query(ctx context.Context, q string) (*rows, error) {
 		return nil, err
 	}
 	defer done()
-	defer resp.Body.Close()
-	r, res, err := readRows(resp.Body, c.cfg.spoolMemory(), http.MethodPost, c.path())
+	defer resp.Close()
+	r, res, err := readRows(resp, c.cfg.spoolMemory(), http.MethodPost, c.path())
 	if err != nil {
 		return nil, readError(rctx, err)
 	}
@@ -90,8 +85,8 @@ func (c *connector) exec(ctx context.Context, q string) (driver.Result, error) {
 		return nil, err
 	}
 	defer done()
-	defer resp.Body.Close()
-	res, err := readResponse(resp.Body, nil)
+	defer resp.Close()
+	res, err := readResponse(resp, nil)
 	if err == nil {
 		if err := res.trailerError(http.MethodPost, c.path()); err != nil {
 			return nil, err

@@ -22,9 +22,8 @@
 // and byte slices alike, and honours every dimension flag (EWKB's high bits and ISO WKB's
 // 1000/2000/3000 type codes).
 //
-// # GeoJSON responses
+// # A pure value package
 //
-// [FeatureReader] decodes a format=geojson response of CARTO's SQL API one feature at a time, and
-// turns the "error" member CARTO appends when a query fails after rows began to stream into a
-// [*carto.Error], so a failed query is never mistaken for a short result.
+// geo holds values only and imports nothing of the HTTP client: reading a format=geojson answer of
+// CARTO's SQL API one feature at a time is sqlapi.FeatureReader's job.
 package geo

@@ -3,8 +3,6 @@ package geo_test
 import (
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/gocarto/carto/geo"
 	"github.com/paulmach/orb"
@@ -64,28 +62,4 @@ func ExamplePoint() {
 	// Output:
 	// geo: cannot scan a LineString into orb.Point
 	// true -3.7 40.4 4326
-}
-
-// A format=geojson response is read one feature at a time; a query that fails mid-stream ends
-// with CARTO's error instead of io.EOF.
-func ExampleNewFeatureReader() {
-	body := strings.NewReader(`{"type": "FeatureCollection", "features": [` +
-		`{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"r":1}},` +
-		`{"type":"Feature","geometry":null,"properties":{"r":2}}],"error":["division by zero"]}`)
-	fr := geo.NewFeatureReader(body)
-	for {
-		f, err := fr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			fmt.Println("error:", err)
-			break
-		}
-		fmt.Println(f.Geometry, f.Properties["r"])
-	}
-	// Output:
-	// [1 2] 1
-	// <nil> 2
-	// error: carto: 200: division by zero
 }

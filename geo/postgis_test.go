@@ -149,7 +149,4 @@ const (
 	xdrPoint    = "0020000001000010e6c00d99999999999a4044333333333333" // SRID=4326;POINT(-3.7 40.4)
 	xdrLineStrZ = "00a0000002000010e6000000023ff000000000000040000000000000004008000000000000401000000000000040140000000000004018000000000000"
 	circularHex = "0108000020E61000000300000000000000000000000000000000000000000000000000F03F000000000000F03F00000000000000400000000000000000" // SRID=4326;CIRCULARSTRING(0 0,1 1,2 0)
-	// featureSample is the body of sqlapi-samples/03-geojson.txt, captured from CARTO's SQL API
-	// 6.0.0 (format=geojson; the second row has a NULL the_geom).
-	featureSample = `{"type": "FeatureCollection", "features": [{"type":"Feature","geometry":{"type":"Point","coordinates":[-3.7,40.4]},"properties":{"cartodb_id":1,"t":"hello \"world\"","b":true,"d":"2020-02-29T00:00:00Z"}},{"type":"Feature","geometry":null,"properties":{"cartodb_id":2,"t":null,"b":null,"d":null}}]}`
 )

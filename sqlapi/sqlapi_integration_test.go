@@ -1,4 +1,4 @@
-package geo_test
+package sqlapi_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/cartolocal/cartotest"
 	"github.com/gocarto/carto/geo"
+	"github.com/gocarto/carto/sqlapi"
 )
 
 // sqlAPI posts q to the account's SQL API and returns the body to read.
@@ -44,7 +45,7 @@ func TestSQLAPIGeoJSON(t *testing.T) {
 		CASE WHEN i % 2 = 0 THEN ST_SetSRID(ST_MakePoint(i, -i), 4326) END AS the_geom,
 		ST_Buffer(ST_SetSRID(ST_MakePoint(i, i), 3857), 1, 2) AS area
 		FROM generate_series(1, 20) i ORDER BY i`, "geojson")
-	fr := geo.NewFeatureReader(body)
+	fr := sqlapi.NewFeatureReader(body)
 	n := 0
 	for f, err := range fr.All() {
 		if err != nil {
@@ -78,7 +79,7 @@ func TestSQLAPIGeoJSONMidstreamError(t *testing.T) {
 	acct := cartotest.New(t)
 	body := sqlAPI(t, acct.Client(t), `SELECT 1/(3-i) AS r, ST_SetSRID(ST_MakePoint(i, i), 4326) AS the_geom
 		FROM generate_series(1, 5) i`, "geojson")
-	fc, err := geo.ReadFeatureCollection(body)
+	fc, err := sqlapi.ReadFeatureCollection(body)
 	var ce *carto.Error
 	if !errors.As(err, &ce) || ce.StatusCode != 200 || len(ce.Messages) == 0 || ce.Messages[0] != "division by zero" {
 		t.Fatalf("err = %#v, want the division by zero", err)

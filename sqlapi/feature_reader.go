@@ -1,4 +1,4 @@
-package geo
+package sqlapi
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/geo"
 	"github.com/paulmach/orb/geojson"
 )
 
@@ -23,7 +24,7 @@ import (
 //
 // Feature decoding is orb's geojson package: positions keep their first two coordinates
 // (GeoJSON's third is altitude), and other geometry columns stay hex EWKB strings in Properties,
-// which [Geometry.Scan] decodes.
+// which [geo.Geometry.Scan] decodes.
 type FeatureReader struct {
 	dec         *jsontext.Decoder
 	state       readerState
@@ -206,7 +207,7 @@ func (fr *FeatureReader) end() error {
 		}
 		fr.err = fr.cerr
 	case !fr.sawType && fr.features == 0:
-		fr.err = &DecodeError{Format: "GeoJSON", Offset: -1, Reason: "not a FeatureCollection"}
+		fr.err = &geo.DecodeError{Format: "GeoJSON", Offset: -1, Reason: "not a FeatureCollection"}
 	default:
 		fr.err = io.EOF
 	}
@@ -230,9 +231,9 @@ func (fr *FeatureReader) fail(err error) error {
 		fr.err = fr.cerr
 		return fr.err
 	}
-	var de *DecodeError
+	var de *geo.DecodeError
 	if !errors.As(err, &de) {
-		err = &DecodeError{Format: "GeoJSON", Offset: int(fr.dec.InputOffset()), Reason: "reading a FeatureCollection", Err: err}
+		err = &geo.DecodeError{Format: "GeoJSON", Offset: int(fr.dec.InputOffset()), Reason: "reading a FeatureCollection", Err: err}
 	}
 	fr.err = err
 	return err

@@ -1,4 +1,4 @@
-package geo
+package sqlapi
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/geo"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -56,7 +57,7 @@ func TestFeatureReaderOtherGeometryColumn(t *testing.T) {
 	if err != nil || len(fs) != 1 {
 		t.Fatal(len(fs), err)
 	}
-	var poly Polygon
+	var poly geo.Polygon
 	if err := poly.Scan(fs[0].Properties["poly"]); err != nil {
 		t.Fatal(err)
 	}
@@ -222,3 +223,9 @@ func TestFeatureReaderDuplicateNames(t *testing.T) {
 		t.Fatalf("%v, %v", fs, err)
 	}
 }
+
+const (
+	// featureSample is the body of sqlapi-samples/03-geojson.txt, captured from CARTO's SQL API
+	// 6.0.0 (format=geojson; the second row has a NULL the_geom).
+	featureSample = `{"type": "FeatureCollection", "features": [{"type":"Feature","geometry":{"type":"Point","coordinates":[-3.7,40.4]},"properties":{"cartodb_id":1,"t":"hello \"world\"","b":true,"d":"2020-02-29T00:00:00Z"}},{"type":"Feature","geometry":null,"properties":{"cartodb_id":2,"t":null,"b":null,"d":null}}]}`
+)
