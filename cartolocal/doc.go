@@ -1,10 +1,19 @@
 // Package cartolocal is a local CARTO-compatible server backed by a real PostgreSQL + PostGIS.
 //
-// It answers CARTO's SQL API (and, as they land, the Batch SQL, COPY, Import and Maps APIs) in the
-// shapes CARTO's own servers use, byte for byte where it matters: rows first and metadata last, the
-// error trailer on a 200, CARTO's statuses and error bodies. gocarto's tests run against it, and so
-// can users' own tests and CI jobs: import the package, or run cmd/cartolocal.
+// It answers CARTO's SQL API and Batch SQL API (and, as they land, the Import, Maps and account
+// APIs) in the shapes CARTO's own servers use, byte for byte where it matters: rows first and
+// metadata last, the error trailer on a 200, CARTO's statuses and error bodies. gocarto's tests run
+// against it, and so can users' own tests and CI jobs: import the package (or cartotest), or run
+// cmd/cartolocal.
 //
 // Each user gets a schema and a role; the master key runs SQL as that role, the public key (or no
 // key) as a read-only public role that sees only the tables granted to it, as on CARTO.
+//
+// Server is the one entry point. Underneath, it is a composition of one package per concern:
+// pgcluster runs the private PostgreSQL; internal/users holds the accounts, their keys and their
+// connection pools; internal/httpapi what every API shares on the HTTP side (parameters, CARTO's
+// error dialects, Mount); and each CARTO API is a package of its own (internal/sqlapi,
+// internal/batch, ...) with a constructor taking its dependencies and a Register method that
+// mounts its routes under both /api/... and /user/{user}/api/.... New builds each one and
+// registers it on one http.ServeMux. docs/design.md draws the whole map.
 package cartolocal

@@ -10,12 +10,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gocarto/carto/cartolocal/internal/batch"
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/sqlapi"
+	"github.com/gocarto/carto/cartolocal/internal/users"
+	"github.com/gocarto/carto/cartolocal/pgcluster"
 )
 
 // Config describes a cartolocal server.
 type Config struct {
 	// PGURL is a superuser connection URL of an existing PostgreSQL with PostGIS available. When it
-	// is empty, New starts a private cluster with the machine's initdb and pg_ctl.
+	// is empty, New starts a private cluster (see package pgcluster) with the machine's initdb and
+	// postgres.
 	PGURL string
 	// DataDir is where a private cluster lives; empty means a temporary directory removed by Close.
 	DataDir string
@@ -28,38 +35,44 @@ type Config struct {
 	Logf func(format string, args ...any)
 }
 
-// UserConfig describes one account. Empty keys are generated.
-type UserConfig struct {
-	Name      string
-	MasterKey string
-	PublicKey string
-}
+// UserConfig describes one account. Empty keys keep the ones stored by an earlier run on the same
+// database, or are generated.
+type UserConfig = users.Config
+
+// User is one account: a schema, an owner role used by the master key, and keys. Its Acquire
+// gives a connection as either of its roles, as the API servers use them.
+type User = users.User
 
 // Server is a running cartolocal: an http.Handler plus the PostgreSQL behind it.
+//
+// It is a composition: the account directory (internal/users) and one package per CARTO API
+// (internal/sqlapi, internal/batch, ...), each built with what it needs and mounted on one mux.
 type Server struct {
 	cfg     Config
 	logf    func(string, ...any)
-	cluster *Cluster      // nil when Config.PGURL was given
-	admin   *pgxpool.Pool // superuser pool, for provisioning and the server's own tables
+	cluster *pgcluster.Cluster // nil when Config.PGURL was given
+	admin   *pgxpool.Pool      // superuser pool, for provisioning and the server's own tables
 	pgURL   string
 
-	postgisSchema  string // quoted schema holding PostGIS, set by install
-	publicPassword string // password of the shared public role, set by install
+	users *users.Directory
+	batch *batch.Server
 
-	mu    sync.RWMutex
-	users map[string]*User
-
-	mux  *http.ServeMux
-	jobs *jobService
+	handler http.Handler
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
+// api is what every API server package offers the Server: its routes, registered by Mount under
+// both of CARTO's URL forms.
+type api interface {
+	Register(mux *http.ServeMux)
+}
+
 // New starts a server: the PostgreSQL cluster if Config.PGURL is empty, the cartodb schema of CARTO
 // functions, and the configured users. Close stops all of it.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, logf: cfg.Logf, users: map[string]*User{}}
+	s := &Server{cfg: cfg, logf: cfg.Logf}
 	if s.logf == nil {
 		s.logf = log.Printf
 	}
@@ -73,12 +86,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("cartolocal: user %q: %w", u.Name, err)
 		}
 	}
-	if err := s.startJobs(ctx); err != nil {
+	var err error
+	s.batch, err = batch.New(ctx, batch.Deps{Admin: s.admin, Users: s.users, Logf: s.logf})
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("cartolocal: batch runner: %w", err)
 	}
-	s.routes()
+	mux := http.NewServeMux()
+	for _, a := range []api{
+		sqlapi.New(sqlapi.Deps{Admin: s.admin, Users: s.users, Logf: s.logf}),
+		s.batch,
+		meta{admin: s.admin},
+	} {
+		a.Register(mux)
+	}
+	s.handler = httpapi.Recover(s.logf, mux)
 	return s, nil
+}
+
+// AddUser creates an account, or takes over an existing one of that name: its schema (owned by
+// the account's role, readable by the public role only where granted), its owner role, and its
+// keys. Keys left empty keep the ones stored by an earlier run, or are generated.
+func (s *Server) AddUser(ctx context.Context, cfg UserConfig) (*User, error) {
+	return s.users.Add(ctx, cfg)
 }
 
 // PGURL is the superuser URL of the PostgreSQL behind the server, for tests and tools that need to
@@ -89,78 +119,25 @@ func (s *Server) PGURL() string { return s.pgURL }
 func (s *Server) AdminPool() *pgxpool.Pool { return s.admin }
 
 // User returns the account named name.
-func (s *Server) User(name string) (*User, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, ok := s.users[name]
-	return u, ok
-}
+func (s *Server) User(name string) (*User, bool) { return s.users.Get(name) }
 
 // Users returns every account, in no particular order.
-func (s *Server) Users() []*User {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]*User, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u)
-	}
-	return out
-}
+func (s *Server) Users() []*User { return s.users.All() }
 
 // ServeHTTP serves CARTO's APIs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		// A handler bug must cost one request, never the server.
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.logf("cartolocal: panic serving %s %s: %v", r.Method, r.URL.Path, v)
-			writeError(w, &apiError{Status: 500, Message: "Unexpected error"})
-		}
-	}()
-	s.mux.ServeHTTP(w, r)
-}
-
-func (s *Server) routes() {
-	m := http.NewServeMux()
-	for _, prefix := range []string{"", "/user/{user}"} {
-		m.HandleFunc(prefix+"/api/{version}/sql", s.handleSQL)
-		m.HandleFunc(prefix+"/api/{version}/sql/{$}", s.handleSQL)
-		m.HandleFunc(prefix+"/api/{version}/sql/job", s.handleJobs)
-		m.HandleFunc(prefix+"/api/{version}/sql/job/{$}", s.handleJobs)
-		m.HandleFunc(prefix+"/api/{version}/sql/job/{id}", s.handleJob)
-		m.HandleFunc(prefix+"/api/v1/version", s.handleVersion)
-		m.HandleFunc(prefix+"/api/v1/health", s.handleHealth)
-	}
-	s.mux = m
-}
-
-func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, []byte(`{"cartodb_sql_api":"6.0.0"}`))
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	err := s.admin.Ping(r.Context())
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, fmt.Appendf(nil, `{"enabled":true,"ok":false,"elapsed":%d}`, time.Since(start).Milliseconds()))
-		return
-	}
-	writeJSON(w, http.StatusOK, fmt.Appendf(nil, `{"enabled":true,"ok":true,"elapsed":%d}`, time.Since(start).Milliseconds()))
+	s.handler.ServeHTTP(w, r)
 }
 
 // Close stops the batch runner, closes the pools and stops a private cluster.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		if s.jobs != nil {
-			errs = append(errs, s.jobs.close())
+		if s.batch != nil {
+			errs = append(errs, s.batch.Close())
 		}
-		// Close the pools outside the lock: closing waits for connections in use, whose
-		// holders may still look accounts up.
-		for _, u := range s.Users() {
-			u.close()
+		if s.users != nil {
+			s.users.Close()
 		}
 		if s.admin != nil {
 			s.admin.Close()

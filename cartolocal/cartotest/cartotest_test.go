@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gocarto/carto/cartolocal"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/cartolocal/pgcluster"
 )
 
 func TestMain(m *testing.M) {
@@ -42,7 +42,7 @@ func TestNewWithoutMain(t *testing.T) {
 // TestExistingServer runs TestExec in a process told to use an existing PostgreSQL.
 func TestExistingServer(t *testing.T) {
 	ctx := context.Background()
-	c, err := cartolocal.StartCluster(ctx, cartolocal.ClusterConfig{})
+	c, err := pgcluster.Start(ctx, pgcluster.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

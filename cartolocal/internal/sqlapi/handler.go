@@ -1,0 +1,249 @@
+// Package sqlapi is cartolocal's server of CARTO's SQL API (/api/v2/sql): request parameters as
+// CARTO reads them, the query wrapped as cartodb-psql wraps it, and the rows streamed in the json,
+// geojson and csv formats.
+package sqlapi
+
+// The SQL API follows CARTO's SQL API 6.0.0 byte for byte where a client can tell (statuses,
+// bodies, Content-Type, Content-Disposition, CORS, Carto-User, Carto-Client, Cache-Control), from
+// its source (CartoDB-SQL-API, cartodb-psql 0.14, node-postgres 6.4.2-cdb2, pg-types 1.13) and the
+// captured answers. Where cartolocal differs, on purpose:
+//   - int8 and numeric values (and arrays) with more than 15 significant digits keep all their
+//     digits, where CARTO's Node server rounds them to doubles (shorter ones print as CARTO prints
+//     them: "1.50" is 1.5); json/jsonb keep PostgreSQL's numbers and escapes (only the whitespace
+//     goes).
+//   - Formats shp, kml, svg, spatialite, gpkg, topojson and arraybuffer answer 400 "not supported".
+//   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
+//   - Cache-Control knows no table metadata: reads get max-age=31536000, writes 0 (both no-cache);
+//     Carto-User-Id, X-Served-By-*, X-Cache-Channel and Surrogate-Key are not sent.
+//   - CSV is streamed rather than written by ogr2ogr: an error after the first row cuts the
+//     response (the client sees a truncated chunked body) instead of a 400, and errors carry
+//     PostgreSQL's message rather than ogr2ogr's.
+//   - JSONP callback names are sanitized as Express sanitizes them, for successes too.
+//   - geojson with the_geom in skipfields writes "geometry":null (CARTO writes undefined).
+//   - The "system tables are forbidden" 403 CARTO gives non-master keys for any name matching
+//     \bpg_ is not given: the public role's grants alone decide.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/pgvalue"
+	"github.com/gocarto/carto/cartolocal/internal/users"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Server serves CARTO's SQL API: /api/{version}/sql.
+type Server struct {
+	admin *pgxpool.Pool
+	users *users.Directory
+	logf  func(string, ...any)
+
+	extMu sync.Mutex
+	ext   map[uint32]string // the PostGIS type OIDs, loaded on first use
+}
+
+// Deps are what the SQL API needs from the server.
+type Deps struct {
+	// Admin is a superuser pool, to read the database's PostGIS type OIDs.
+	Admin *pgxpool.Pool
+	// Users finds the caller of a request, and gives the connection its query runs on.
+	Users *users.Directory
+	// Logf receives notable events.
+	Logf func(format string, args ...any)
+}
+
+// New returns the SQL API's server; Register mounts it.
+func New(d Deps) *Server {
+	return &Server{admin: d.Admin, users: d.Users, logf: d.Logf}
+}
+
+// Register mounts /api/{version}/sql, with or without a trailing slash.
+func (srv *Server) Register(mux *http.ServeMux) {
+	httpapi.Mount(mux, "/api/{version}/sql", srv.handleSQL)
+	httpapi.Mount(mux, "/api/{version}/sql/{$}", srv.handleSQL)
+}
+
+// extTypeNames returns the PostGIS type OIDs of the database, loading them on first use; CARTO
+// builds the same cache once per process and database. A failed load is tried again next time.
+func (srv *Server) extTypeNames(ctx context.Context) (map[uint32]string, error) {
+	srv.extMu.Lock()
+	defer srv.extMu.Unlock()
+	if srv.ext != nil {
+		return srv.ext, nil
+	}
+	m, err := pgvalue.LoadExtTypes(ctx, srv.admin)
+	if err != nil {
+		return nil, err
+	}
+	srv.ext = m
+	return m, nil
+}
+
+// mayWriteRE is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js), which
+// decides the Cache-Control max-age.
+var mayWriteRE = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
+
+// handleSQL answers GET/POST /api/:version/sql as CARTO's SQL API 6.0.0 does
+// (lib/api/sql/query-controller.js): CORS, user, body, key, parameters, then the query streamed in
+// the asked format, rows first, with the status line held back until the first row is ready so
+// that an error before it is a normal error answer.
+func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	httpapi.SetCORS(h)
+	if r.Method == http.MethodOptions {
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	query, _ := url.ParseQuery(r.URL.RawQuery)
+	if c := query["client"]; len(c) > 0 && c[0] != "" && utf8.ValidString(c[0]) {
+		h["Carto-Client"] = c[:1]
+	}
+	cb := queryCallback(r)
+	fail := func(e *httpapi.Error) { writeSQLError(w, cb, e) }
+
+	u, aerr := srv.users.Resolve(r)
+	if name := r.PathValue("user"); name != "" {
+		h.Set("Carto-User", name)
+	} else if u != nil {
+		h.Set("Carto-User", u.Name)
+	}
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	p, aerr := httpapi.ReadParams(r)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	// Read the body to its end: only then does net/http watch the connection, and cancel the
+	// request's context (hence the query) when the client goes away.
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, httpapi.MaxBodyBytes))
+	}
+	who, aerr := srv.users.Authenticate(r, p)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	h.Set("Vary", "Authorization")
+	sp, aerr := parseSQLParams(p, query)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	switch {
+	case sp.cachePolicy == "persist":
+		h.Set("Cache-Control", "public,max-age=31536000")
+	case mayWriteRE.MatchString(sp.q):
+		h.Set("Cache-Control", "no-cache,max-age=0,must-revalidate,public")
+	default:
+		// cartolocal keeps no table metadata: every read is cached as CARTO caches reads of tables
+		// with metadata, behind no-cache (revalidate first).
+		h.Set("Cache-Control", "no-cache,max-age=31536000,must-revalidate,public")
+	}
+	now := time.Now().UTC().Format(http.TimeFormat)
+	h.Set("Last-Modified", now)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel}
+
+	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
+	skip := skipper(sp.skipfields)
+	callback := jsonpCallback(sp.callback)
+	var f rowFormat
+	var ctype, ext string
+	var csv *csvFormat
+	switch sp.format {
+	case "geojson":
+		sql = geojsonQuery(sql, sp.dp)
+		f = &geojsonFormat{enc: pgvalue.Encoder{NaNNull: true}, skip: skip, callback: callback}
+		ctype, ext = "application/json; charset=utf-8", "geojson"
+	case "csv":
+		csv = &csvFormat{}
+		f = csv
+		ctype, ext = "text/csv; charset=utf-8; header=present", "csv"
+	default:
+		postgis, err := srv.extTypeNames(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// Geometry columns then show as unknown(OID); the rows are still right.
+			srv.logf("cartolocal: reading PostGIS type OIDs: %v", err)
+		}
+		f = &jsonFormat{names: pgvalue.TypeNames{Ext: postgis}, skip: skip, callback: callback}
+		ctype, ext = "application/json; charset=utf-8", "json"
+	}
+	if strings.IndexByte(sql, 0) >= 0 {
+		fail(httpapi.BadRequest(`invalid byte sequence for encoding "UTF8": 0x00`))
+		return
+	}
+	disposition := "attachment"
+	if sp.inline {
+		disposition = "inline"
+	}
+	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+now+`";`)
+	h.Set("Content-Type", ctype)
+
+	conn, err := who.User.Acquire(ctx, who.Master)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		srv.logf("cartolocal: user %s: acquiring a connection: %v", who.User.Name, err)
+		fail(&httpapi.Error{Status: http.StatusInternalServerError, Message: "cannot connect to the database"})
+		return
+	}
+	defer conn.Release()
+
+	if csv != nil {
+		names, err := csvColumnNames(run, conn, sql, skip)
+		if err != nil {
+			if ctx.Err() == nil {
+				fail(sqlError(err))
+			}
+			return
+		}
+		csv.header = names
+		sql = csvQuery(stripTrailingSemicolon(sql), names)
+	}
+	err = run.exec(conn, sql, f)
+	if err != nil && !errors.Is(err, errClientGone) {
+		fail(sqlError(err))
+	}
+}
+
+// writeSQLError answers an error as CARTO's error middleware does: JSON with Content-Disposition
+// inline, or, when the URL has a callback, Express's res.jsonp wrapper with status 200.
+func writeSQLError(w http.ResponseWriter, callback string, e *httpapi.Error) {
+	if callback == "" {
+		httpapi.WriteError(w, e)
+		return
+	}
+	h := w.Header()
+	for k, v := range e.Header {
+		h[k] = v
+	}
+	name := jsonpCallback(callback)
+	body := strings.NewReplacer("\u2028", `\u2028`, "\u2029", `\u2029`).Replace(string(e.Body()))
+	out := "/**/ typeof " + name + " === 'function' && " + name + "(" + body + ");"
+	h.Set("Content-Disposition", "inline")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(out))
+}

@@ -1,0 +1,44 @@
+package users
+
+import (
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// noticeDataKey is where a request's notice collector sits in the connection's CustomData.
+const noticeDataKey = "cartolocal.notices"
+
+// dispatchNotice is the pgconn OnNotice handler the account pools are built with: it hands a
+// notice to the request that runs on the connection, if one collects them.
+func dispatchNotice(c *pgconn.PgConn, n *pgconn.Notice) {
+	if f, ok := c.CustomData()[noticeDataKey].(func(*pgconn.Notice)); ok {
+		f(n)
+	}
+}
+
+// CollectNotices hands every notice (RAISE NOTICE, WARNING, INFO) that arrives on pgc, a
+// connection of an account's pool, to f until stop is called. The SQL API answers them per request.
+func CollectNotices(pgc *pgconn.PgConn, f func(*pgconn.Notice)) (stop func()) {
+	pgc.CustomData()[noticeDataKey] = f
+	return func() { delete(pgc.CustomData(), noticeDataKey) }
+}
+
+// CopyFailMessage is what node-postgres, hence CARTO, answers a COPY ... FROM STDIN with when the
+// query has no stream to send: PostgreSQL reports "COPY from stdin failed: No source stream defined".
+const CopyFailMessage = "No source stream defined"
+
+// FailCopyIn queues a CopyFail right behind a query just sent with pgconn's Exec, which does not
+// answer a CopyInResponse, so a COPY ... FROM STDIN in the query would wait for data forever (a
+// backend reading copy data does not even take a cancel request); with the CopyFail already there
+// it fails at once, as on CARTO. Outside COPY the server ignores a CopyFail (the protocol's rule for
+// a frontend still sending copy messages after a failed COPY), so it changes nothing for other
+// statements. A write error is pgconn's to report: the connection is broken and the query's
+// results say so.
+func FailCopyIn(pgc *pgconn.PgConn) {
+	if pgc.IsClosed() {
+		return
+	}
+	f := pgc.Frontend()
+	f.Send(&pgproto3.CopyFail{Message: CopyFailMessage})
+	_ = f.Flush()
+}

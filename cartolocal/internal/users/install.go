@@ -1,0 +1,95 @@
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PublicRole is the role the public key, and requests without a key, run as. CARTO names it
+// publicuser; as on CARTO it is shared by every account of the database and reads only what an
+// account granted to it.
+const PublicRole = "publicuser"
+
+// Install creates, or brings up to date, what the directory keeps in the database: cartolocal's
+// own schema (readable by superusers only; other parts of cartolocal add their tables to it), its
+// settings and accounts tables, and the public role. It runs in the caller's transaction, which
+// holds the install lock, and returns the public role's password.
+func Install(ctx context.Context, tx pgx.Tx) (publicPassword string, err error) {
+	if _, err := tx.Exec(ctx, `
+CREATE SCHEMA IF NOT EXISTS cartolocal;
+REVOKE ALL ON SCHEMA cartolocal FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS cartolocal.settings (
+	name  text PRIMARY KEY,
+	value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cartolocal.users (
+	name          text PRIMARY KEY,
+	role_name     text NOT NULL,
+	schema_name   text NOT NULL,
+	master_key    text NOT NULL,
+	public_key    text NOT NULL,
+	role_password text NOT NULL,
+	created_at    timestamptz NOT NULL DEFAULT now(),
+	updated_at    timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON cartolocal.settings, cartolocal.users FROM PUBLIC;
+`); err != nil {
+		return "", fmt.Errorf("cartolocal schema: %w", err)
+	}
+
+	// The public role's password is made once and kept, so that processes sharing a server agree.
+	pw := randomHex(20)
+	if err := tx.QueryRow(ctx, `
+WITH ins AS (
+	INSERT INTO cartolocal.settings (name, value) VALUES ('publicuser_password', $1)
+	ON CONFLICT (name) DO NOTHING RETURNING value)
+SELECT value FROM ins UNION ALL SELECT value FROM cartolocal.settings WHERE name = 'publicuser_password'
+LIMIT 1`, pw).Scan(&publicPassword); err != nil {
+		return "", err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", PublicRole).Scan(&exists); err != nil {
+		return "", err
+	}
+	verb := "CREATE"
+	if exists {
+		verb = "ALTER"
+	}
+	var db string
+	if err := tx.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		return "", err
+	}
+	db = pgx.Identifier{db}.Sanitize()
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`
+%s ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %s;
+GRANT CONNECT ON DATABASE %s TO %[2]s;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE TEMPORARY ON DATABASE %[4]s FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO %[2]s;
+`, verb, PublicRole, quoteLiteral(publicPassword), db)); err != nil {
+		return "", fmt.Errorf("public role: %w", err)
+	}
+	return publicPassword, nil
+}
+
+// quoteLiteral quotes s as an SQL string literal (standard_conforming_strings is on: backslashes
+// are plain characters), for the statements that take no parameters, such as CREATE ROLE. It is
+// cartolocal's one SQL quoting helper.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// randomHex returns n random bytes in lower-case hex: keys and role passwords.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		panic("cartolocal: crypto/rand failed: " + err.Error()) // cannot happen on supported systems
+	}
+	return hex.EncodeToString(b)
+}
