@@ -30,7 +30,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +108,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	if c := query["client"]; len(c) > 0 && c[0] != "" && utf8.ValidString(c[0]) {
 		h["Carto-Client"] = c[:1]
 	}
-	cb := queryCallback(r)
+	cb := httpapi.QueryCallback(r)
 	fail := func(e *httpapi.Error) { writeSQLError(w, cb, e) }
 
 	u, aerr := srv.users.Resolve(r)
@@ -162,7 +161,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 
 	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
 	skip := skipper(sp.skipfields)
-	callback := jsonpCallback(sp.callback)
+	callback := httpapi.JSONPCallback(sp.callback)
 	var f rowFormat
 	var ctype, ext string
 	var csv *csvFormat
@@ -237,13 +236,6 @@ func writeSQLError(w http.ResponseWriter, callback string, e *httpapi.Error) {
 	for k, v := range e.Header {
 		h[k] = v
 	}
-	name := jsonpCallback(callback)
-	body := strings.NewReplacer("\u2028", `\u2028`, "\u2029", `\u2029`).Replace(string(e.Body()))
-	out := "/**/ typeof " + name + " === 'function' && " + name + "(" + body + ");"
 	h.Set("Content-Disposition", "inline")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Type", "text/javascript; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(out))
+	httpapi.WriteJSONP(w, http.StatusOK, callback, e.Body())
 }

@@ -3,11 +3,9 @@ package sqlapi
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 	"github.com/gocarto/carto/cartolocal/internal/jsjson"
@@ -278,29 +276,4 @@ func posixExtname(base string) string {
 		return ""
 	}
 	return base[i:]
-}
-
-// jsonpCallback sanitizes a JSONP callback name as Express's res.jsonp does.
-func jsonpCallback(cb string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '[' || r == ']' || r == '$' || r == '.' || r == '_' ||
-			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			return r
-		}
-		return -1
-	}, cb)
-}
-
-// queryCallback is the callback parameter of the URL's query string, the only one Express's
-// res.jsonp (used for error answers) looks at.
-func queryCallback(r *http.Request) string {
-	v, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil && len(v) == 0 {
-		return ""
-	}
-	cbs := v["callback"]
-	if len(cbs) == 0 || !utf8.ValidString(cbs[0]) {
-		return ""
-	}
-	return cbs[0]
 }

@@ -87,9 +87,3 @@ func TestParseSQLParams(t *testing.T) {
 		t.Errorf("parsed %+v", sp)
 	}
 }
-
-func TestJSONPCallback(t *testing.T) {
-	if got := jsonpCallback("cb.x[0]$_<script>"); got != "cb.x[0]$_script" {
-		t.Errorf("got %q", got)
-	}
-}
