@@ -9,6 +9,10 @@
 //
 // The API key is sent as HTTP Basic auth (USER:API_KEY), never in a URL, and never appears in an
 // error, a log line or a printed URL.
+//
+// gocarto is distributed under the BSD 3-Clause License (the LICENSE file at the module's root);
+// third-party files embedded in its binaries carry their own licenses, listed in
+// THIRD_PARTY_NOTICES.
 package carto
 
 // Version is gocarto's version, sent in the User-Agent as gocarto/Version.

@@ -4,6 +4,7 @@
 //
 //	cartolocal [--addr 127.0.0.1:5480] [--user NAME]... [--api-key KEY] [--data-dir DIR]
 //	           [--pg-url URL] [--statement-timeout 30s]
+//	cartolocal --version
 //
 // Once serving, it prints for each user, on standard output, lines a script can read:
 //
@@ -30,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/cartolocal"
 )
 
@@ -46,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "data `directory` of the private cluster, kept across runs; empty uses a temporary one")
 	apiKey := fs.String("api-key", "", "master API `key` of the first user; empty keeps the stored one or generates one")
 	timeout := fs.Duration("statement-timeout", 0, "statement timeout of every user, as CARTO's plans set one (0: none)")
+	version := fs.Bool("version", false, "print gocarto's version and exit")
 	var users []string
 	fs.Func("user", "user `name` to serve (repeatable; default demo)", func(v string) error {
 		users = append(users, v)
@@ -60,6 +63,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, carto.Version)
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cartolocal: unexpected argument %q\n", fs.Arg(0))

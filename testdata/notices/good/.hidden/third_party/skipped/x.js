@@ -1,0 +1,1 @@
+no LICENSE here, but dot directories are skipped

@@ -1,0 +1,1 @@
+no LICENSE here, but testdata is skipped
