@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // interpolate writes the arguments into the query as SQL literals, since CARTO's SQL API takes
@@ -125,7 +127,7 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 			out.WriteByte(')')
 		} else {
 			out.Write(literals[idx])
-			if lit := literals[idx]; lit[len(lit)-1] == '\'' && quoteContinuation(query, ph.end) >= 0 {
+			if lit := literals[idx]; lit[len(lit)-1] == '\'' && pgscan.Continuation(query, ph.end) >= 0 {
 				out.WriteString("/**/")
 			}
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/ewkb"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // Literals: how each argument is written into the SQL text. Every form below reads back as the
@@ -200,22 +202,7 @@ func appendString(b []byte, s string) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return b, fmt.Errorf("string %w", errBadUTF8)
 	}
-	escape := strings.IndexByte(s, '\\') >= 0
-	if escape {
-		b = append(b, 'E')
-	}
-	b = append(b, '\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'':
-			b = append(b, '\'', '\'')
-		case '\\':
-			b = append(b, '\\', '\\')
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '\''), nil
+	return pgscan.AppendLiteral(b, s), nil
 }
 
 // appendBytea writes bytea's hex input format inside an E'...' constant (see appendString).

@@ -18,6 +18,10 @@ func TestReadOnly(t *testing.T) {
 		"select count(*) from datos_año",
 		"select 'nextval' as f, \"for\" from t",
 		"select currval('s')",
+		"(select 1) union (select 2)",
+		// E'' escapes: \' is a quote, so the whole text is one string constant.
+		"select E'\\' ; delete from t; --'",
+		"select E'a'\n'\\' ; delete from t; --'",
 	}
 	no := []string{
 		"",
@@ -32,7 +36,6 @@ func TestReadOnly(t *testing.T) {
 		"SELECT 1; /* x */ DELETE FROM t",
 		"EXPLAIN ANALYZE DELETE FROM t",
 		"explain analyze select 1",
-		"select E'\\' ; delete from t; --'",
 		"select 'unterminated",
 		"/* unterminated select 1",
 		"select $a$ unterminated",
@@ -41,6 +44,10 @@ func TestReadOnly(t *testing.T) {
 		"do $$ begin end $$",
 		"select cdb_cartodbfytable('t')",
 		"select \"a\\\" from t; delete from t",
+		"select E'a\\\\' ; delete from t; --'",
+		"select E'a\\'\n' ; delete from t; --'",
+		"select U&\"\\006Eextval\"('s')",
+		"select 1; (delete from t)",
 		// Functions that lock or act outside the statement, however they are spelled.
 		"select pg_try_advisory_lock(1)",
 		"SELECT PG_ADVISORY_LOCK(1)",

@@ -15,6 +15,7 @@ import (
 	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/batch"
 	cartodriver "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 func init() {
@@ -136,10 +137,10 @@ func (d *Driver) setup() error {
 		return errors.New("migrate: the account has no current schema")
 	}
 	d.schema = schema.String
-	q := quoteIdent(d.schema) + "."
-	d.versionTable = q + quoteIdent(d.cfg.MigrationsTable)
-	d.lockTable = q + quoteIdent(d.cfg.LockTable)
-	d.stepSeq = q + quoteIdent(d.cfg.MigrationsTable+stepSuffix)
+	q := pgscan.QuoteIdent(d.schema) + "."
+	d.versionTable = q + pgscan.QuoteIdent(d.cfg.MigrationsTable)
+	d.lockTable = q + pgscan.QuoteIdent(d.cfg.LockTable)
+	d.stepSeq = q + pgscan.QuoteIdent(d.cfg.MigrationsTable+stepSuffix)
 	d.lockKey = advisoryKey(d.schema, d.cfg.MigrationsTable)
 
 	stmt := fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d);

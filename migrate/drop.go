@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/golang-migrate/migrate/v4/database"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // Drop drops the account's own tables in its schema, with CASCADE, as golang-migrate's postgres
@@ -33,7 +35,7 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %%I.%%I CASCADE', %[4]s, t.relname);
   END LOOP;
 END
-$cartomigrate$`, d.lockKey, quoteLiteral(quoteIdent(d.schema)), quoteLiteral(d.cfg.LockTable), quoteLiteral(d.schema))
+$cartomigrate$`, d.lockKey, pgscan.QuoteLiteral(pgscan.QuoteIdent(d.schema)), pgscan.QuoteLiteral(d.cfg.LockTable), pgscan.QuoteLiteral(d.schema))
 	ctx, cancel := d.metaContext()
 	defer cancel()
 	if _, err := d.db.ExecContext(ctx, q); err != nil {

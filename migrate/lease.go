@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // lease is a held row of the lock table and the goroutine that keeps it alive.
@@ -105,7 +107,7 @@ func (d *Driver) tryAcquire() (expires time.Time, ok bool, err error) {
 VALUES (%[2]s, %[3]s, now(), now() + %[4]s)
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
 WHERE l.expires_at < now()
-RETURNING expires_at`, d.lockTable, quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder), intervalLiteral(d.cfg.LockLease))
+RETURNING expires_at`, d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder), intervalLiteral(d.cfg.LockLease))
 	err = d.db.QueryRowContext(ctx, q).Scan(&expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -132,7 +134,7 @@ func (d *Driver) LeaseHolder() (*LeaseInfo, error) {
 	defer cancel()
 	var info LeaseInfo
 	err := d.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT holder, acquired_at, expires_at FROM %s WHERE name = %s AND expires_at >= now()`,
-		d.lockTable, quoteLiteral(d.cfg.MigrationsTable))).Scan(&info.Holder, &info.AcquiredAt, &info.ExpiresAt)
+		d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable))).Scan(&info.Holder, &info.AcquiredAt, &info.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -159,7 +161,7 @@ func (d *Driver) renew(l *lease) {
 		ctx, cancel := d.metaContext()
 		var expires time.Time
 		err := d.db.QueryRowContext(ctx, fmt.Sprintf(`UPDATE %s SET expires_at = now() + %s WHERE name = %s AND holder = %s RETURNING expires_at`,
-			d.lockTable, intervalLiteral(d.cfg.LockLease), quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder))).Scan(&expires)
+			d.lockTable, intervalLiteral(d.cfg.LockLease), pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder))).Scan(&expires)
 		cancel()
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -188,7 +190,7 @@ func (d *Driver) Unlock() error {
 	ctx, cancel := d.metaContext()
 	defer cancel()
 	_, err := d.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE name = %s AND holder = %s`,
-		d.lockTable, quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder)))
+		d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder)))
 	d.lease = nil
 	d.locked.Store(false)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarto/carto/batch"
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // Statement markers: before each statement the job sets the step sequence to nonce<<stepBits + i.
@@ -244,7 +245,7 @@ func (d *Driver) jobSQL(body string, stmts []statement, clean, marked bool, nonc
 	}
 	var ins []insertion
 	if marked {
-		seq := quoteLiteral(d.stepSeq)
+		seq := pgscan.QuoteLiteral(d.stepSeq)
 		for i, s := range stmts {
 			ins = append(ins, insertion{s.Start, fmt.Sprintf("SELECT setval(%s, %d); ", seq, nonce<<stepBits+int64(i+1))})
 		}

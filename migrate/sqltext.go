@@ -1,26 +1,9 @@
 package migrate
 
 import (
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
-
-// quoteIdent quotes a PostgreSQL identifier: "a""b".
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// quoteLiteral writes s as a standard SQL string literal. Strings that hold a backslash are written
-// as E'...' with the backslash doubled, so the literal means the same whatever
-// standard_conforming_strings is. Callers never pass a NUL (identifiers and holder names cannot hold one).
-func quoteLiteral(s string) string {
-	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
-	if strings.Contains(s, `\`) {
-		q = "E" + strings.ReplaceAll(q, `\`, `\\`)
-	}
-	return q
-}
 
 // jsStringLen is the length, in UTF-16 code units, of s written by JavaScript's JSON.stringify,
 // quotes included. CARTO's Batch SQL API measures a job as JSON.stringify(req.body).length, so this

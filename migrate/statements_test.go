@@ -105,18 +105,6 @@ func TestJSStringLen(t *testing.T) {
 	}
 }
 
-func TestQuoting(t *testing.T) {
-	if got := quoteIdent(`a"b`); got != `"a""b"` {
-		t.Errorf("quoteIdent: %s", got)
-	}
-	if got := quoteLiteral(`it's`); got != `'it''s'` {
-		t.Errorf("quoteLiteral: %s", got)
-	}
-	if got := quoteLiteral(`C:\x`); got != `E'C:\\x'` {
-		t.Errorf("quoteLiteral with a backslash: %s", got)
-	}
-}
-
 func TestCheckTransactionControl(t *testing.T) {
 	for _, tt := range []struct {
 		sql string

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4/database"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // Version reads schema_migrations: the version and whether it is dirty, or database.NilVersion
@@ -20,7 +22,7 @@ func (d *Driver) Version() (version int, dirty bool, err error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		// The table is gone after Drop: that reads as no version, as with the postgres driver.
 		var missing bool
-		if isUndefinedTable(err) && d.db.QueryRowContext(ctx, fmt.Sprintf("SELECT to_regclass(%s) IS NULL", quoteLiteral(d.versionTable))).Scan(&missing) == nil && missing {
+		if isUndefinedTable(err) && d.db.QueryRowContext(ctx, fmt.Sprintf("SELECT to_regclass(%s) IS NULL", pgscan.QuoteLiteral(d.versionTable))).Scan(&missing) == nil && missing {
 			err = sql.ErrNoRows
 		}
 	}
@@ -83,8 +85,8 @@ func (d *Driver) SetVersion(version int, dirty bool) error {
 func (d *Driver) writeGuards(b *strings.Builder, doing string) {
 	if d.locked.Load() {
 		fmt.Fprintf(b, "  IF NOT EXISTS (SELECT 1 FROM %s WHERE name = %s AND holder = %s) THEN\n    RAISE EXCEPTION USING MESSAGE = %s;\n  END IF;\n",
-			d.lockTable, quoteLiteral(d.cfg.MigrationsTable), quoteLiteral(d.cfg.Holder),
-			quoteLiteral(guardPrefix+"the lock on "+d.cfg.MigrationsTable+" is no longer held by "+d.cfg.Holder+" (its lease expired and another migrator took it); not "+doing))
+			d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder),
+			pgscan.QuoteLiteral(guardPrefix+"the lock on "+d.cfg.MigrationsTable+" is no longer held by "+d.cfg.Holder+" (its lease expired and another migrator took it); not "+doing))
 	}
 	if s := d.getState(); s.known {
 		var cond string
@@ -97,12 +99,12 @@ func (d *Driver) writeGuards(b *strings.Builder, doing string) {
 		// Nested IFs: PL/pgSQL plans an expression only when it runs, and the inner one names a
 		// table that may be gone.
 		fmt.Fprintf(b, "  IF to_regclass(%s) IS NOT NULL THEN\n    IF NOT (%s) THEN\n      RAISE EXCEPTION USING MESSAGE = %s;\n    END IF;\n",
-			quoteLiteral(d.versionTable), cond,
-			quoteLiteral(guardPrefix+d.cfg.MigrationsTable+" no longer holds "+versionString(s.version, s.dirty)+": another migrator changed it; not "+doing))
+			pgscan.QuoteLiteral(d.versionTable), cond,
+			pgscan.QuoteLiteral(guardPrefix+d.cfg.MigrationsTable+" no longer holds "+versionString(s.version, s.dirty)+": another migrator changed it; not "+doing))
 		if !(s.version == database.NilVersion && !s.dirty) {
 			// A table that vanished while we expected a row is a change too.
 			fmt.Fprintf(b, "  ELSE\n    RAISE EXCEPTION USING MESSAGE = %s;\n",
-				quoteLiteral(guardPrefix+d.cfg.MigrationsTable+" was dropped while it held "+versionString(s.version, s.dirty)+"; not "+doing))
+				pgscan.QuoteLiteral(guardPrefix+d.cfg.MigrationsTable+" was dropped while it held "+versionString(s.version, s.dirty)+"; not "+doing))
 		}
 		b.WriteString("  END IF;\n")
 	}

@@ -1,0 +1,35 @@
+package pgscan_test
+
+// seeds start FuzzScanPostgres next to every construct whose end is easy to get wrong, with a
+// parameter or a semicolon after it that shows where PostgreSQL thinks it ended.
+var seeds = []string{
+	"select $1::int", "select $1::text, $2::text, $3::text",
+	"select '$2', $1::text", "select 'it''s $2', $1::text", "select '\\', $1::text",
+	"select 'a\\'||$1::text", "select N'$2', $1::text", "select B'101', X'1F', $1::text",
+	"select B'1''$2', $1::text", "select X'1f'\n'2', $1::text",
+	"select U&'d\\0061t$2', $1::text", "select U&'d!0061t$2' UESCAPE '!', $1::text",
+	"select u&'\\0061'\n'$2', $1::text", `select U&"a$2" from (select 1 as U&"a$2") s where $1::int = 1`,
+	"select E'\\'$2', $1::text", "select e'\\'$2', $1::text", "select E'\\\\', $1::text",
+	"select E'''$2', $1::text", "select E'\\\\\\'$2', $1::text", "select E'\\x41\\101\\u0041', $1::text",
+	"select E'a'\n'\\' , $2 --'\n, $1::text", "select E'a'\r'\\' , $2 --'\n, $1::text",
+	"select E'a'  \t\n  \n '\\' , $2 --'\n, $1::text", "select E'a' -- c $3\n'\\' , $2 --'\n, $1::text",
+	"select E'a'\n-- c $3\n'\\' , $2 --'\n, $1::text", "select E'a'\n'b'\n'\\' , $2 --'\n, $1::text",
+	"select E'a' /**/\n'\\' , $2 --'\n, $1::text", "select E'a'\f\n'\\' , $2 --'\n, $1::text",
+	"select 'a'\n'\\' , $1::text", "select 'a' -- $2\n'b', $1::text", "select 'a'\n\n  'b;' ; select 2",
+	`select "$2" from (select 1 as "$2") s where $1::int = 1`, `select "a""$2" from (select 1 as "a""$2") s where $1::int = 1`,
+	"select $$ $2 $$, $1::text", "select $$$$, $1::text", "select $tag$ $2 $$ $3 $tag$, $1::text",
+	"select $a$ $b$ $2 $a$, $1::text", "select $_x1$ $2 $_x1$, $1::text", "select $Tag$ $2 $tag$ $3 $Tag$, $1::text",
+	"select $é$ $2 $é$, $1::text", "select $a$ $$a$ $1::text", "select 1$$x$$",
+	"select a$2 from (select 1 as a$2) s where $1::int = 1", "select 1 as a$$, $1::text",
+	"select $1::text -- $2", "select $1::text -- $3\n, $2::text", "select $1::text /* $3 */, $2::text",
+	"select /* /* $2 */ $3 */ $1::text", "select /*/ $2 */ $1::text", "select /* **/ $1::text",
+	"select 1+/*$2*/$1::int", "select $$--$$, $1::text", "select '/*', $1::text, '*/'", "select 1<--$2\n$1::int",
+	"select 1 -/**/- 1", "select array[1] @> array[$1::int]", "select @ $1::int", "select '{\"a\":1}'::jsonb ? 'a', $1::text",
+	"select $1::int as x", "select 1-$1::int", "select $2::text, $1::text, $2::text", "select 1.5e3, .5, 1., 1..2",
+	"select 1; select 2", "select ';'; select $$;$$", "select 1 /* ; */ ; -- ;\nselect 2;;",
+	"CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO u VALUES (1); INSERT INTO v VALUES (2))",
+	"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END",
+	"SELECT 'ñ;'; SELECT 'x' AS ñame", "select 'a' \"b\", 'c'\"d\"", "select (select 'a;b'), ('c'::text)",
+	"values (E'\\n', '\\n', U&'\\000A')", "with a as (select 1 as x) select x from a", "table pg_am",
+	"select 'x' collate \"C\"", "select interval '1 day', timestamptz '2020-01-01'",
+}
