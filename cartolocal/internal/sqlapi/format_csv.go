@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/internal/pgscan"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -23,18 +24,13 @@ func csvQuery(sql string, names []string) string {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(quoteIdentifier(n))
+		sb.WriteString(pgscan.QuoteIdent(n))
 		sb.WriteString("::text")
 	}
 	sb.WriteString(" FROM (")
 	sb.WriteString(sql)
 	sb.WriteString(") as _cartodbsqlapi")
 	return sb.String()
-}
-
-// quoteIdentifier is node-postgres' escapeIdentifier.
-func quoteIdentifier(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // csvColumnNames runs the LIMIT 0 query and returns the export's columns in CARTO's order.

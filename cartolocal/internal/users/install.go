@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // PublicRole is the role the public key, and requests without a key, run as. CARTO names it
@@ -72,17 +73,10 @@ GRANT CONNECT ON DATABASE %s TO %[2]s;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 REVOKE TEMPORARY ON DATABASE %[4]s FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO %[2]s;
-`, verb, PublicRole, quoteLiteral(publicPassword), db)); err != nil {
+`, verb, PublicRole, pgscan.QuoteLiteral(publicPassword), db)); err != nil {
 		return "", fmt.Errorf("public role: %w", err)
 	}
 	return publicPassword, nil
-}
-
-// quoteLiteral quotes s as an SQL string literal (standard_conforming_strings is on: backslashes
-// are plain characters), for the statements that take no parameters, such as CREATE ROLE. It is
-// cartolocal's one SQL quoting helper.
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // randomHex returns n random bytes in lower-case hex: keys and role passwords.

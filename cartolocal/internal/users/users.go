@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gocarto/carto/internal/pgscan"
 )
 
 // User is one account: a schema, an owner role used by the master key, and keys.
@@ -188,7 +190,7 @@ GRANT CONNECT, TEMPORARY ON DATABASE %[6]s TO %[2]s;
 CREATE SCHEMA IF NOT EXISTS %[7]s AUTHORIZATION %[2]s;
 ALTER SCHEMA %[7]s OWNER TO %[2]s;
 GRANT USAGE ON SCHEMA %[7]s TO %[8]s;
-`, verb, role, quoteLiteral(password), d.searchPath(u.Schema), timeout, db, schema, PublicRole)
+`, verb, role, pgscan.QuoteLiteral(password), d.searchPath(u.Schema), timeout, db, schema, PublicRole)
 		if _, err := tx.Exec(ctx, ddl); err != nil {
 			return err
 		}
