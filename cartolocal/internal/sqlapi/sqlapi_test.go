@@ -238,7 +238,10 @@ func TestSQLKeys(t *testing.T) {
 	expect(t, sqlGet(t, acct, "q", q, "api_key", "default_public"), 200, ok)
 	expect(t, sqlGet(t, acct, "q", q, "api_key", acct.MasterKey), 200, ok)
 	expect(t, sqlGet(t, acct, "q", q, "api_key", "nope"), 401, `{"error":["Unauthorized"]}`)
-	expect(t, sqlGet(t, acct, "q", q, "api_key", other.MasterKey), 403, `{"error":["Forbidden"]}`)
+	// Issue 9 item 9: another account's valid key is as unknown as a made-up one (CARTO looks keys
+	// up per user), for either of its keys.
+	expect(t, sqlGet(t, acct, "q", q, "api_key", other.MasterKey), 401, `{"error":["Unauthorized"]}`)
+	expect(t, sqlGet(t, acct, "q", q, "api_key", other.PublicKey), 401, `{"error":["Unauthorized"]}`)
 	// 07, 39: the public role reads only what is granted and writes nothing.
 	expect(t, sqlGet(t, acct, "q", "select * from private_table"), 403, `{"error":["permission denied for table private_table"]}`)
 	expect(t, sqlGet(t, acct, "q", "insert into public_table values (99)"), 403, `{"error":["permission denied for table public_table"]}`)
