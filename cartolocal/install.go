@@ -12,10 +12,6 @@ import (
 	"github.com/gocarto/carto/cartolocal/pgcluster"
 )
 
-// installLockKey serializes installs and account changes of several cartolocal processes sharing
-// one PostgreSQL (an advisory lock key: "cartolocal" in ASCII).
-const installLockKey = 0x636172746f6c6f63
-
 // clusterNoSync is set by tests that restart private clusters on a data directory and care about
 // their speed, not about surviving a power cut.
 var clusterNoSync = false
@@ -75,7 +71,7 @@ func (s *Server) install(ctx context.Context) (postgisSchema, publicPassword str
 		return "", "", err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(installLockKey)); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(users.InstallLockKey)); err != nil {
 		return "", "", err
 	}
 	var super bool

@@ -5,6 +5,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -25,7 +26,7 @@ const (
 	finishedJobTTL  = 2 * time.Hour    // finished_jobs_ttl_in_seconds
 	batchTimeout    = 12 * time.Hour   // batch_query_timeout
 	concurrentUsers = 4                // batch_capacity_fixed_amount: users running at once
-	safetyTick      = 5 * time.Second  // rescans for users added after their jobs were queued
+	defaultRescan   = 5 * time.Second  // Deps.Rescan's default
 	sweepEvery      = time.Minute      // how often expired jobs are deleted
 	drainTimeout    = 10 * time.Second // bound on the bookkeeping after a query ends
 	cancelWait      = 10 * time.Second // how long a DELETE waits for the query to stop
@@ -42,6 +43,7 @@ type Server struct {
 	stop    context.CancelFunc
 	wake    chan struct{}
 	wg      sync.WaitGroup
+	rescan  time.Duration
 	ttl     time.Duration
 	timeout time.Duration
 
@@ -65,6 +67,9 @@ type Deps struct {
 	Users *users.Directory
 	// Logf receives notable events.
 	Logf func(format string, args ...any)
+	// Rescan is how often the runner looks for queued jobs it was not woken for (accounts added
+	// after their jobs were queued) and retries an account it could not connect as; zero means 5 s.
+	Rescan time.Duration
 }
 
 // New creates the job tables if missing, puts back in the queue the jobs that a previous
@@ -76,7 +81,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	js := &Server{
 		admin: d.Admin, users: d.Users, logf: d.Logf,
-		ctx: runCtx, stop: stop,
+		ctx: runCtx, stop: stop, rescan: cmp.Or(d.Rescan, defaultRescan),
 		wake:    make(chan struct{}, 1),
 		ttl:     finishedJobTTL,
 		timeout: batchTimeout,
@@ -156,7 +161,7 @@ func (js *Server) wakeUp() {
 // loop starts a worker for each user with queued jobs, whenever woken.
 func (js *Server) loop() {
 	defer js.wg.Done()
-	tick := time.NewTicker(safetyTick)
+	tick := time.NewTicker(js.rescan)
 	defer tick.Stop()
 	var lastSweep time.Time
 	for {

@@ -17,11 +17,18 @@ import (
 // account granted to it.
 const PublicRole = "publicuser"
 
+// InstallLockKey serializes installs and account changes of several cartolocal processes sharing
+// one PostgreSQL (an advisory lock key: "cartolocal" in ASCII).
+const InstallLockKey = 0x636172746f6c6f63
+
 // Install creates, or brings up to date, what the directory keeps in the database: cartolocal's
 // own schema (readable by superusers only; other parts of cartolocal add their tables to it), its
-// settings and accounts tables, and the public role. It runs in the caller's transaction, which
-// holds the install lock, and returns the public role's password.
+// settings and accounts tables, and the public role. It runs in the caller's transaction, under
+// the install lock (taken here if the caller has not), and returns the public role's password.
 func Install(ctx context.Context, tx pgx.Tx) (publicPassword string, err error) {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(InstallLockKey)); err != nil {
+		return "", err
+	}
 	if _, err := tx.Exec(ctx, `
 CREATE SCHEMA IF NOT EXISTS cartolocal;
 REVOKE ALL ON SCHEMA cartolocal FROM PUBLIC;
