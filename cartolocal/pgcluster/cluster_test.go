@@ -176,4 +176,7 @@ func TestClusterTemplate(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'postgis'").Scan(&version); err != nil {
 		t.Fatalf("PostGIS in the copy: %v", err)
 	}
+	if err := conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'postgis_raster'").Scan(&version); err != nil {
+		t.Fatalf("postgis_raster in the copy: %v", err)
+	}
 }

@@ -26,8 +26,8 @@ type template struct {
 	dir string // where the template lives once complete
 }
 
-// templateFormat changes whenever what a template holds changes.
-const templateFormat = "1"
+// templateFormat changes whenever what a template holds changes ("2": postgis_raster too).
+const templateFormat = "2"
 
 // findTemplate returns the template for the binaries in binDir, or nil when there is no cache
 // directory to keep one in (or CARTOLOCAL_TEMPLATE=off).
@@ -159,7 +159,7 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 	return out.Close()
 }
 
-// buildTemplate installs PostGIS in the freshly made, running cluster, stops it, saves it as the
+// buildTemplate installs PostGIS (and postgis_raster) in the freshly made, running cluster, stops it, saves it as the
 // template, and starts it again.
 func (c *Cluster) buildTemplate(ctx context.Context, t *template) error {
 	conn, err := pgx.Connect(ctx, c.URL())
@@ -170,6 +170,14 @@ func (c *Cluster) buildTemplate(ctx context.Context, t *template) error {
 	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis')").Scan(&available)
 	if err == nil && available {
 		_, err = conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis")
+	}
+	if err == nil && available {
+		// Raster support where the server has it, as the server's install makes it anyway.
+		_, err = conn.Exec(ctx, `DO $$ BEGIN
+	IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis_raster') THEN
+		CREATE EXTENSION IF NOT EXISTS postgis_raster;
+	END IF;
+END $$`)
 	}
 	conn.Close(ctx)
 	if err != nil {

@@ -21,8 +21,9 @@ var cartodbSQL string
 var ErrNoPostGIS = errors.New("cartolocal: PostGIS is not installed in this PostgreSQL: " +
 	"install PostgreSQL and PostGIS (Debian/Ubuntu: apt-get install postgresql-15 postgresql-15-postgis-3) or set Config.PGURL to an existing server")
 
-// InstallPostGIS creates the postgis extension unless it exists, and returns the quoted schema
-// holding it, which Install and the accounts' search_path need.
+// InstallPostGIS creates the postgis extension unless it exists, and postgis_raster beside it
+// (CARTO's databases have both, so raster columns work) when the server has it, and returns the
+// quoted schema holding them, which Install and the accounts' search_path need.
 func InstallPostGIS(ctx context.Context, tx pgx.Tx) (schema string, err error) {
 	var available bool
 	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis')").Scan(&available); err != nil {
@@ -36,6 +37,17 @@ func InstallPostGIS(ctx context.Context, tx pgx.Tx) (schema string, err error) {
 	}
 	if err := tx.QueryRow(ctx, "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'postgis'").Scan(&schema); err != nil {
 		return "", err
+	}
+	// Some distributions package raster support apart; PostGIS without it still serves
+	// everything but raster columns, so its absence is not an error.
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis_raster')").Scan(&available); err != nil {
+		return "", err
+	}
+	if available {
+		// It must live beside postgis, whose types it uses.
+		if _, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis_raster SCHEMA "+schema); err != nil {
+			return "", fmt.Errorf("CREATE EXTENSION postgis_raster: %w", err)
+		}
 	}
 	return schema, nil
 }

@@ -140,7 +140,7 @@ func TestSQLSamples(t *testing.T) {
 	acct.Exec(t, `CREATE TABLE txtest (id int PRIMARY KEY, v text); CREATE TYPE mood AS ENUM ('happy', 'sad');
 		CREATE TABLE pgtypes_table (geometry_point_4326 geometry(Point,4326), geometry_pointz_4326 geometry(PointZ,4326),
 			geometry_pointzm_4326 geometry(PointZM,4326), geometry_multipolygon_3857 geometry(MultiPolygon,3857),
-			geography_line_4326 geography(LineString,4326))`)
+			geography_line_4326 geography(LineString,4326), raster raster)`)
 	cases := []struct {
 		name   string
 		q      string
@@ -169,8 +169,10 @@ func TestSQLSamples(t *testing.T) {
 		{"43 empty result", "select 1 as a where false", nil, 200, `{"rows":[],"time":0,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":0}`},
 		{"44 misc types (bignum keeps its digits)", `select 12.5::money as m, '10.0.0.1'::inet as ip, point(1,2) as pt, int4range(1,5) as r, '<a/>'::xml as x, '10:00+02'::timetz as ttz, 5::oid as o, 'nm'::name as nm, 'NaN'::float8 as nan, 'Infinity'::float8 as inf, 123456789012345678901234567890.123::numeric as bignum, ARRAY['a',NULL]::text[] as ta, ARRAY[true,false] as ba, ARRAY[1.5,2.5]::float8[] as fa, '2020-01-01'::date - 1 as dm`, nil, 200,
 			`{"rows":[{"m":"$12.50","ip":"10.0.0.1","pt":{"x":1,"y":2},"r":"[1,5)","x":"<a/>","ttz":"10:00:00+02","o":5,"nm":"nm","nan":"NaN","inf":"Infinity","bignum":123456789012345678901234567890.123,"ta":["a",null],"ba":[true,false],"fa":[1.5,2.5],"dm":"2019-12-31T00:00:00Z"}],"time":0.001,"fields":{"m":{"type":"money","pgtype":"money"},"ip":{"type":"inet","pgtype":"inet"},"pt":{"type":"number","pgtype":"point"},"r":{"type":"number","pgtype":"int4range"},"x":{"type":"xml","pgtype":"xml"},"ttz":{"type":"date","pgtype":"timetz"},"o":{"type":"oid","pgtype":"oid"},"nm":{"type":"name","pgtype":"name"},"nan":{"type":"number","pgtype":"float8"},"inf":{"type":"number","pgtype":"float8"},"bignum":{"type":"number","pgtype":"numeric"},"ta":{"type":"string[]","pgtype":"_text"},"ba":{"type":"boolean[]","pgtype":"_bool"},"fa":{"type":"number[]","pgtype":"_float8"},"dm":{"type":"date","pgtype":"date"}},"total_rows":1}`},
-		{"49c typmods", "select geometry_point_4326, geometry_pointz_4326, geometry_pointzm_4326, geometry_multipolygon_3857, geography_line_4326 from pgtypes_table", nil, 200,
-			`{"rows":[],"time":0.001,"fields":{"geometry_point_4326":{"type":"geometry","wkbtype":"Point","dims":2,"srid":4326},"geometry_pointz_4326":{"type":"geometry","wkbtype":"Point","dims":3,"srid":4326},"geometry_pointzm_4326":{"type":"geometry","wkbtype":"Point","dims":4,"srid":4326},"geometry_multipolygon_3857":{"type":"geometry","wkbtype":"MultiPolygon","dims":2,"srid":3857},"geography_line_4326":{"type":"geography","wkbtype":"LineString","dims":2,"srid":4326}},"total_rows":0}`},
+		// Issue 9 item 10: raster columns work, as on CARTO (postgis_raster is installed).
+		{"49c typmods", "select geometry_point_4326, geometry_pointz_4326, geometry_pointzm_4326, geometry_multipolygon_3857, geography_line_4326, raster from pgtypes_table", nil, 200,
+			`{"rows":[],"time":0.001,"fields":{"geometry_point_4326":{"type":"geometry","wkbtype":"Point","dims":2,"srid":4326},"geometry_pointz_4326":{"type":"geometry","wkbtype":"Point","dims":3,"srid":4326},"geometry_pointzm_4326":{"type":"geometry","wkbtype":"Point","dims":4,"srid":4326},"geometry_multipolygon_3857":{"type":"geometry","wkbtype":"MultiPolygon","dims":2,"srid":3857},"geography_line_4326":{"type":"geography","wkbtype":"LineString","dims":2,"srid":4326},"raster":{"type":"raster","dims":4,"srid":-1}},"total_rows":0}`},
+		{"raster value", "select ST_Width(ST_MakeEmptyRaster(3, 2, 0, 0, 1)) as w", nil, 200, `{"rows":[{"w":3}],"time":0,"fields":{"w":{"type":"number","pgtype":"int4"}},"total_rows":1}`},
 		{"49d expression geometry", "select ST_SetSRID(ST_MakePoint(1,2),4326) as g, ST_MakePoint(1,2,3) as g3", nil, 200, `{"rows":[{"g":"0101000020E6100000000000000000F03F0000000000000040","g3":"0101000080000000000000F03F00000000000000400000000000000840"}],"time":0.016,"fields":{"g":{"type":"geometry","dims":4,"srid":-1},"g3":{"type":"geometry","dims":4,"srid":-1}},"total_rows":1}`},
 		{"49 empty q", "", nil, 200, `{"rows":[],"time":0,"fields":{},"total_rows":0}`},
 		{"95 update", "update txtest set v = v || '!' where id < 10", nil, 200, `{"rows":[],"time":0.007,"fields":{},"total_rows":3}`},
