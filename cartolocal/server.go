@@ -124,9 +124,27 @@ func (s *Server) User(name string) (*User, bool) { return s.users.Get(name) }
 // Users returns every account, in no particular order.
 func (s *Server) Users() []*User { return s.users.All() }
 
-// ServeHTTP serves CARTO's APIs.
+// ServeHTTP serves CARTO's APIs. A request body that stops arriving for a minute ends its
+// request (see HTTPServer): a stalled client must not hold a connection for ever.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = newIdleBody(w, r.Body, bodyIdleTimeout)
+	}
 	s.handler.ServeHTTP(w, r)
+}
+
+// HTTPServer returns an http.Server that serves s with the timeouts a server facing clients it
+// does not control needs: 30 s to send the request headers, a minute between two reads of a body
+// (ReadTimeout, which ServeHTTP extends while the body keeps arriving, so an upload of any size
+// passes as long as it moves), and two minutes for an idle keep-alive connection. Set Addr (or
+// call Serve with a listener) and, if wanted, ErrorLog.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		ReadTimeout:       bodyIdleTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // Close stops the batch runner, closes the pools and stops a private cluster.

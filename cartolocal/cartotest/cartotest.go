@@ -122,7 +122,7 @@ func start() *env {
 		return e
 	}
 	e.srv, e.addr = srv, ln.Addr().String()
-	e.http = &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	e.http = srv.HTTPServer()
 	go func() {
 		defer close(e.done)
 		_ = e.http.Serve(ln)

@@ -25,7 +25,6 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -106,7 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		srv.Close()
 		return 1
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, ErrorLog: logger}
+	hs := srv.HTTPServer() // with the timeouts a server facing untrusted clients needs
+	hs.ErrorLog = logger
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
