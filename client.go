@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
+
+	"github.com/gocarto/carto/internal/httpclient"
+	"github.com/gocarto/carto/internal/redact"
+	"github.com/gocarto/carto/internal/username"
 )
 
 // Client is a handle on one CARTO account: its base URL, its API key and the HTTP settings used to
@@ -94,14 +97,14 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		}
 	}
 	if c.http == nil {
-		c.http = defaultHTTPClient()
+		c.http = httpclient.New()
 	}
 	return c, nil
 }
 
 func parseBaseURL(raw string) (*url.URL, string, error) {
 	bad := func(why string) error {
-		return fmt.Errorf("carto: invalid base URL %q: %s; use %s", redactURLString(raw), why, acceptedForms)
+		return fmt.Errorf("carto: invalid base URL %q: %s; use %s", redact.URL(raw), why, acceptedForms)
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
@@ -136,7 +139,7 @@ func parseBaseURL(raw string) (*url.URL, string, error) {
 		}
 		user = parts[1]
 	}
-	if !ValidUserName(user) {
+	if !username.Valid(user) {
 		return nil, "", bad(fmt.Sprintf("%q is not a CARTO user name", user))
 	}
 	u.Path = "/" + path
@@ -145,24 +148,6 @@ func parseBaseURL(raw string) (*url.URL, string, error) {
 	}
 	u.RawPath = ""
 	return u, user, nil
-}
-
-// ValidUserName reports whether s can be a CARTO user name, as NewClient checks it: letters, digits
-// and dashes, starting with a letter, at most 63 characters. Underscores are let through because
-// on-premises installs have them.
-func ValidUserName(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // User is the account's user name, as taken from the base URL.
@@ -182,16 +167,4 @@ func (c *Client) URL(path string) *url.URL {
 	u := *c.base
 	u.Path = c.base.Path + strings.TrimPrefix(path, "/")
 	return &u
-}
-
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 32
-	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{
-		Transport: t,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			return fmt.Errorf("carto: refusing to follow a redirect to %s with credentials", redactURL(req.URL))
-		},
-	}
 }

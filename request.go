@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/gocarto/carto/internal/redact"
 )
 
 // Request describes one call to a CARTO API, relative to the Client's base URL.
@@ -182,7 +183,7 @@ func (c *Client) once(ctx context.Context, req *Request) (*http.Response, error)
 	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn = true }}
 	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, u.String(), body)
 	if err != nil {
-		fail.Err = redactErr(err)
+		fail.Err = redact.Err(err)
 		return nil, fail
 	}
 	for k, v := range req.Header {
@@ -202,7 +203,7 @@ func (c *Client) once(ctx context.Context, req *Request) (*http.Response, error)
 	resp, err := c.http.Do(hr)
 	if err != nil {
 		fail.Sent = gotConn
-		fail.Err = redactErr(err)
+		fail.Err = redact.Err(err)
 		return nil, fail
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

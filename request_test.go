@@ -242,21 +242,6 @@ func TestClassifiers(t *testing.T) {
 	}
 }
 
-func TestRedaction(t *testing.T) {
-	in := "https://alice:" + secretKey + "@alice.carto.com/api/v2/sql?q=select+1&api_key=" + secretKey + "&map_key=" + secretKey
-	out := RedactURL(in)
-	if strings.Contains(out, secretKey) {
-		t.Fatalf("RedactURL kept the key: %s", out)
-	}
-	if !strings.Contains(out, "q=select") {
-		t.Fatalf("RedactURL dropped harmless parts: %s", out)
-	}
-	err := redactErr(&url.Error{Op: "Post", URL: in, Err: errors.New("boom")})
-	if strings.Contains(err.Error(), secretKey) {
-		t.Fatalf("redactErr kept the key: %v", err)
-	}
-}
-
 func TestRedirectsAreNotFollowedWithCredentials(t *testing.T) {
 	var leaked atomic.Bool
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/internal/httpclient"
 )
 
 // The benchmarks read 1k, 100k and 1M rows of two tables through the driver (HTTP + JSON from
@@ -225,7 +226,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"numeric5", "SELECT id, a, b, c, d FROM nums LIMIT 100000"},
 		{"geometry", "SELECT the_geom FROM geoms LIMIT 100000"},
 	} {
-		hc := newHTTPClient()
+		hc := httpclient.New()
 		c, err := (&Config{BaseURL: acct.URL, APIKey: acct.MasterKey, MaxRetries: -1}).newClient(hc)
 		if err != nil {
 			b.Fatal(err)

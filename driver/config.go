@@ -110,17 +110,3 @@ func (cfg *Config) newClient(hc *http.Client) (*carto.Client, error) {
 	}
 	return c, nil
 }
-
-// newHTTPClient builds the connector's own *http.Client, so that closing the sql.DB can close
-// its idle connections. Its settings are those of carto.NewClient's default.
-func newHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 32
-	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{
-		Transport: t,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			return fmt.Errorf("carto driver: refusing to follow a redirect to %s with credentials", carto.RedactURL(req.URL.String()))
-		},
-	}
-}

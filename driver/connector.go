@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/internal/httpclient"
 )
 
 // connector makes connections that share one *carto.Client. A connection holds no server state,
@@ -32,7 +33,7 @@ func NewConnector(cfg *Config) (driver.Connector, error) {
 	c := &connector{cfg: *cfg}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		c.own = newHTTPClient()
+		c.own = httpclient.New()
 		hc = c.own
 	}
 	client, err := c.cfg.newClient(hc)

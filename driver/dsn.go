@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/internal/username"
 )
 
 const dsnExamples = "valid DSNs look like carto://alice:API_KEY@alice.carto.com, " +
@@ -180,7 +180,7 @@ func ParseDSN(dsn string) (*Config, error) {
 		cfg.BaseURL = scheme + "://" + host + "/user/" + url.PathEscape(user) + "/"
 	}
 	cfg.User = user
-	if !carto.ValidUserName(user) {
+	if !username.Valid(user) {
 		const want = "is not a CARTO user name (letters, digits, - and _, starting with a letter)"
 		switch {
 		case user == userinfoUser:

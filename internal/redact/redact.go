@@ -1,4 +1,7 @@
-package carto
+// Package redact blanks credentials in URLs and in the errors that carry them, so that no API
+// key reaches an error message or a log line. The root package, the driver and every API client
+// print URLs only through it.
+package redact
 
 import (
 	"errors"
@@ -10,8 +13,8 @@ import (
 // secretParams are query parameters CARTO reads keys from; a URL printed anywhere has them blanked.
 var secretParams = []string{"api_key", "map_key", "password", "token", "access_token"}
 
-// redactURL returns u as a string with any credentials blanked.
-func redactURL(u *url.URL) string {
+// ParsedURL returns u as a string with any credentials blanked.
+func ParsedURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
@@ -68,7 +71,9 @@ func redactQuery(raw string) string {
 	return b.String()
 }
 
-func redactURLString(s string) string {
+// URL returns the URL s with API keys and passwords blanked, for printing. A string that does
+// not parse as a URL loses everything that could be a credential.
+func URL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		// Unparseable: nothing tells user info from path from query for sure. Without a '@' there
@@ -85,18 +90,16 @@ func redactURLString(s string) string {
 		}
 		return s
 	}
-	return redactURL(u)
+	return ParsedURL(u)
 }
 
-// RedactURL returns rawURL with API keys and passwords blanked, for printing.
-func RedactURL(rawURL string) string { return redactURLString(rawURL) }
-
-// redactErr rewrites the URL inside a *url.Error so that no key can leak through its message.
-func redactErr(err error) error {
+// Err rewrites the URL inside a *url.Error so that no key can leak through its message; other
+// errors come back as they are.
+func Err(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		c := *ue
-		c.URL = redactURLString(ue.URL)
+		c.URL = URL(ue.URL)
 		return &c
 	}
 	return err

@@ -1,13 +1,16 @@
-package carto
+package redact_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/internal/redact"
 )
 
-// FuzzRedactURL: whatever surrounds a key in user info, in a key parameter or in a fragment,
-// neither RedactURL nor NewClient's error shows it.
-func FuzzRedactURL(f *testing.F) {
+// FuzzURL: whatever surrounds a key in user info, in a key parameter or in a fragment,
+// neither URL nor NewClient's error shows it.
+func FuzzURL(f *testing.F) {
 	f.Add("https", "bob", "bob.carto.com/api/v2/sql", "q=1", "x")
 	f.Add("http", "", "host:badport/", "", "")
 	f.Add("https", "a b", "h/%zz", "a=%zz;b", "#f")
@@ -24,11 +27,11 @@ func FuzzRedactURL(f *testing.F) {
 			scheme + "://" + rest + "?" + query + "&api_key=" + key + tail,
 			scheme + "://" + rest + "?" + query + ";map_key=" + key + tail,
 		} {
-			if out := RedactURL(in); strings.Contains(out, key) {
-				t.Fatalf("RedactURL(%q) = %q", in, out)
+			if out := redact.URL(in); strings.Contains(out, key) {
+				t.Fatalf("redact.URL(%q) = %q", in, out)
 			}
-			if _, err := NewClient(in); err != nil && strings.Contains(err.Error(), key) {
-				t.Fatalf("NewClient(%q): %v", in, err)
+			if _, err := carto.NewClient(in); err != nil && strings.Contains(err.Error(), key) {
+				t.Fatalf("carto.NewClient(%q): %v", in, err)
 			}
 		}
 	})

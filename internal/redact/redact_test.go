@@ -1,13 +1,18 @@
-package carto
+package redact_test
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/internal/redact"
 )
 
-// TestRedactURLOddInputs feeds RedactURL URLs that net/url cannot parse, or whose query
+// TestURLOddInputs feeds URL URLs that net/url cannot parse, or whose query
 // url.ParseQuery skips: none of them may come back with the key.
-func TestRedactURLOddInputs(t *testing.T) {
+func TestURLOddInputs(t *testing.T) {
 	for _, in := range []string{
 		"http://bob:" + secretKey + "@host:badport/",                       // url.Parse fails: invalid port
 		"https://bob:" + secretKey + " x@bob.carto.com/",                   // url.Parse fails: space in host
@@ -22,16 +27,34 @@ func TestRedactURLOddInputs(t *testing.T) {
 		"https:bob:" + secretKey + "@bob.carto.com/",                       // typo: key in the opaque part
 		"0://0?@&api_key=" + secretKey,                                     // unparseable, '@' before the key
 	} {
-		out := RedactURL(in)
+		out := redact.URL(in)
 		if strings.Contains(out, secretKey) || strings.Contains(out, secretKey[:8]) {
-			t.Errorf("RedactURL(%q) = %q: the key is still there", in, out)
+			t.Errorf("redact.URL(%q) = %q: the key is still there", in, out)
 		}
-		if _, err := NewClient(in); err != nil && strings.Contains(err.Error(), secretKey[:8]) {
-			t.Errorf("NewClient(%q) error shows the key: %v", in, err)
+		if _, err := carto.NewClient(in); err != nil && strings.Contains(err.Error(), secretKey[:8]) {
+			t.Errorf("carto.NewClient(%q) error shows the key: %v", in, err)
 		}
 	}
 	// Harmless parts stay readable.
-	if out := RedactURL("https://bob.carto.com/api/v2/sql?q=select+1;&api_key=" + secretKey); !strings.Contains(out, "q=select+1") {
-		t.Errorf("RedactURL dropped the query text: %s", out)
+	if out := redact.URL("https://bob.carto.com/api/v2/sql?q=select+1;&api_key=" + secretKey); !strings.Contains(out, "q=select+1") {
+		t.Errorf("URL dropped the query text: %s", out)
+	}
+}
+
+// secretKey stands for an API key in these tests.
+const secretKey = "s3cr3t-master-key-0123456789"
+
+func TestRedaction(t *testing.T) {
+	in := "https://alice:" + secretKey + "@alice.carto.com/api/v2/sql?q=select+1&api_key=" + secretKey + "&map_key=" + secretKey
+	out := redact.URL(in)
+	if strings.Contains(out, secretKey) {
+		t.Fatalf("URL kept the key: %s", out)
+	}
+	if !strings.Contains(out, "q=select") {
+		t.Fatalf("URL dropped harmless parts: %s", out)
+	}
+	err := redact.Err(&url.Error{Op: "Post", URL: in, Err: errors.New("boom")})
+	if strings.Contains(err.Error(), secretKey) {
+		t.Fatalf("Err kept the key: %v", err)
 	}
 }
