@@ -104,7 +104,14 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 
 func parseBaseURL(raw string) (*url.URL, string, error) {
 	bad := func(why string) error {
-		return fmt.Errorf("carto: invalid base URL %q: %s; use %s", redact.URL(raw), why, acceptedForms)
+		shown := redact.URL(raw)
+		// A base URL holds no credentials, so any user info is a mistake, and a user name alone
+		// is often a key pasted in the wrong place (https://KEY@host): blank it whole.
+		if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && u.User != nil {
+			u.User = url.User("xxxxx")
+			shown = redact.ParsedURL(u)
+		}
+		return fmt.Errorf("carto: invalid base URL %q: %s; use %s", shown, why, acceptedForms)
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {

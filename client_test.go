@@ -41,6 +41,7 @@ func TestNewClientRejects(t *testing.T) {
 		"", "alice.carto.com", "ftp://alice.carto.com", "https://carto.com", "https://localhost:8080",
 		"https://acme.carto.com/u/bob", "https://acme.carto.com/user/", "https://acme.carto.com/user/bob/extra",
 		"https://alice.carto.com/?api_key=SECRET123", "https://alice:SECRET123@alice.carto.com/",
+		"https://SECRET123@alice.carto.com/", "ftp://SECRET123@alice.carto.com/", // a key pasted as the user
 		"https://acme.carto.com/user/b%20ob", "http://[::1", "https://acme.carto.com/user/9bob",
 	}
 	for _, in := range bad {
