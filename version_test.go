@@ -1,7 +1,6 @@
 package carto
 
 import (
-	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,7 @@ import (
 
 // TestCommandsVersion builds every command of the module (cmd/... and the examples) and checks
 // that -version prints Version, the one version the User-Agent also carries (request_test.go
-// checks the header). A command under cmd/ must have -version; an example may go without.
+// checks the header). The examples get -version from examples/internal/cli.
 func TestCommandsVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every command")
@@ -36,11 +35,6 @@ func TestCommandsVersion(t *testing.T) {
 			cmd.Env = []string{"PATH=/usr/bin:/bin"} // no account: -version must not need one
 			out, err := cmd.CombinedOutput()
 			got := strings.TrimSpace(string(out))
-			var exit *exec.ExitError
-			if !strings.Contains(pkg, "/cmd/") && errors.As(err, &exit) &&
-				strings.Contains(got, "flag provided but not defined: -version") {
-				t.Skip("this example has no -version")
-			}
 			if err != nil || got != Version {
 				t.Errorf("%s -version: %q, %v; want %q", name, got, err, Version)
 			}

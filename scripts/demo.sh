@@ -51,4 +51,4 @@ echo "==> cartomigrate up (migrations/example, through Batch SQL)" >&2
 "$bin/cartomigrate" -path migrations/example -database "$CARTO_DATABASE_URL" version
 
 echo "==> nearest places to Madrid, through the database/sql driver" >&2
-"$bin/nearby_places" -dsn "$CARTO_BASE_URL" -lat 40.4168 -lng -3.7038 -limit 8
+"$bin/nearby_places" -base-url "$CARTO_BASE_URL" -lat 40.4168 -lng -3.7038 -limit 8

@@ -1,7 +1,11 @@
 // Command check_query shows how PostgreSQL runs a query on a CARTO account: it prints the plan
-// of EXPLAIN ANALYZE, with real row counts and timings, and the time of the whole round trip.
+// of EXPLAIN ANALYZE, with real row counts and timings, the time of the whole round trip, and the
+// tips carto-python's check_query.py gives (SELECT *, indexes for WHERE, simplified geometries).
 //
-//	check_query -dsn carto://alice:KEY@alice.carto.com -query 'SELECT * FROM places WHERE name = $$x$$'
+//	check_query -query 'SELECT * FROM places WHERE name = $$x$$'
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // EXPLAIN ANALYZE runs the statement. For statements that may write (INSERT, UPDATE, DELETE, and
 // anything that is not plainly a SELECT) it therefore asks for -write, or -analyze=false, which
@@ -21,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 // args are the program's options.
@@ -34,32 +38,24 @@ type args struct {
 
 func main() {
 	var a args
-	// No flag default from $CARTO_DSN: usage would print it, API key and all.
-	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	flag.StringVar(&a.Query, "query", "", "the SQL statement to explain (required)")
 	flag.BoolVar(&a.Analyze, "analyze", true, "run the statement and report actual rows and times (EXPLAIN ANALYZE)")
 	flag.BoolVar(&a.Buffers, "buffers", false, "report buffer usage (needs -analyze)")
 	flag.BoolVar(&a.Write, "write", false, "allow -analyze of a statement that may change data: it really runs")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = os.Getenv("CARTO_DSN")
+	acct.Parse(os.Args[1:])
+	if a.Query == "" || flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("check_query -query 'SELECT ...' [-analyze=false] [-buffers] [-write]"))
 	}
-	if *dsn == "" || a.Query == "" {
-		fmt.Fprintln(os.Stderr, "usage: check_query -dsn carto://USER:API_KEY@HOST -query 'SELECT ...' (or set CARTO_DSN)")
-		flag.PrintDefaults()
-		os.Exit(2)
-	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "check_query:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "check_query:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 }
 
@@ -117,7 +113,34 @@ func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 		fmt.Fprintf(w, "planning %s, execution %s on the server; ", timing(lines, "Planning Time"), timing(lines, "Execution Time"))
 	}
 	fmt.Fprintf(w, "round trip %s (network, SQL API and driver included)\n", roundTrip.Round(10*time.Microsecond))
+	for _, t := range tips(q) {
+		fmt.Fprintln(w, "tip:", t)
+	}
 	return nil
+}
+
+// The advice carto-python's check_query.py gives, each when the query shows its pattern. Like
+// the script's, the patterns look at the words of the query, not at its meaning: a "where" in a
+// string literal gives the index tip too.
+var (
+	selectStar = regexp.MustCompile(`(?is)\bselect\s+(?:all\s+|distinct\s+)?(?:[\w"]+\.)?\*`)
+	whereWord  = regexp.MustCompile(`(?i)\bwhere\b`)
+	geomColumn = regexp.MustCompile(`(?i)\bthe_geom(?:_webmercator)?\b`)
+)
+
+// tips returns the advice that applies to q.
+func tips(q string) []string {
+	var out []string
+	if selectStar.MatchString(q) {
+		out = append(out, "SELECT * reads every column: naming only the columns you need makes the answer smaller and can let PostgreSQL read an index alone")
+	}
+	if whereWord.MatchString(q) {
+		out = append(out, "the query filters with WHERE: are the columns it compares indexed? A Seq Scan on a large table in the plan says they are not")
+	}
+	if geomColumn.MatchString(q) {
+		out = append(out, "the query reads geometries: polygons and lines simplified with ST_Simplify (or ST_SnapToGrid) are cheaper to compute with and to send")
+	}
+	return out
 }
 
 var timingLine = regexp.MustCompile(`^\s*(Planning|Execution) Time: ([0-9.]+) ms`)

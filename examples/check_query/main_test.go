@@ -53,7 +53,39 @@ func TestCheckQuery(t *testing.T) {
 	if strings.Contains(s, "unknown") {
 		t.Errorf("timings not found:\n%s", s)
 	}
+	if n := strings.Count(s, "\ntip: "); n != 1 || !strings.Contains(s, "tip: the query filters with WHERE") {
+		t.Errorf("want the WHERE tip alone:\n%s", s)
+	}
 	t.Log("\n" + s)
+}
+
+func TestTips(t *testing.T) {
+	for q, want := range map[string]string{
+		"SELECT 1":                                   "",
+		"select * from t":                            "SELECT *",
+		"SELECT DISTINCT p.* FROM places p":          "SELECT *",
+		"SELECT count(*) FROM t":                     "",
+		"select name from t where x = 1":             "WHERE",
+		"SELECT ST_Area(the_geom) FROM t":            "geometries",
+		"SELECT THE_GEOM_WEBMERCATOR FROM t":         "geometries",
+		"SELECT the_geometry_column FROM t":          "",
+		"SELECT\n  *\nFROM t WHERE the_geom IS NULL": "SELECT *|WHERE|geometries",
+	} {
+		var got []string
+		for _, tip := range tips(q) {
+			switch {
+			case strings.HasPrefix(tip, "SELECT *"):
+				got = append(got, "SELECT *")
+			case strings.Contains(tip, "WHERE"):
+				got = append(got, "WHERE")
+			case strings.Contains(tip, "geometries"):
+				got = append(got, "geometries")
+			}
+		}
+		if strings.Join(got, "|") != want {
+			t.Errorf("tips(%q) = %q, want %q", q, got, want)
+		}
+	}
 }
 
 func TestCheckQueryPlanOnly(t *testing.T) {

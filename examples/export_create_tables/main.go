@@ -2,8 +2,11 @@
 // CREATE TABLE with columns, defaults and constraints, then the sequences, indexes, triggers,
 // comments and foreign keys that go with them. Data is not exported.
 //
-//	export_create_tables -dsn carto://alice:KEY@alice.carto.com > tables.sql
-//	export_create_tables -dsn ... -tables places,routes -drop
+//	export_create_tables > tables.sql
+//	export_create_tables -tables places,routes -drop
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // The tables are those of the account's schema (current_schema()), except tables that belong to
 // extensions such as PostGIS's spatial_ref_sys. Names are written unqualified, so the script
@@ -23,7 +26,7 @@ import (
 	"os/signal"
 	"strings"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 // args are the program's options.
@@ -34,35 +37,27 @@ type args struct {
 
 func main() {
 	var a args
-	// No flag default from $CARTO_DSN: usage would print it, API key and all.
-	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	tables := flag.String("tables", "", "comma-separated table names to export (default: all)")
 	flag.BoolVar(&a.Drop, "drop", false, "begin the script with DROP TABLE IF EXISTS for each table")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = os.Getenv("CARTO_DSN")
-	}
-	if *dsn == "" {
-		fmt.Fprintln(os.Stderr, "usage: export_create_tables -dsn carto://USER:API_KEY@HOST [-tables a,b] [-drop] (or set CARTO_DSN)")
-		flag.PrintDefaults()
-		os.Exit(2)
+	acct.Parse(os.Args[1:])
+	if flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("export_create_tables [-tables a,b] [-drop]"))
 	}
 	for _, t := range strings.Split(*tables, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			a.Tables = append(a.Tables, t)
 		}
 	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "export_create_tables:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "export_create_tables:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 }
 

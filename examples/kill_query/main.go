@@ -2,7 +2,10 @@
 // running_queries), with pg_cancel_backend; -terminate ends the whole session instead, with
 // pg_terminate_backend.
 //
-//	kill_query -dsn carto://alice:KEY@alice.carto.com -pid 12345
+//	kill_query -pid 12345
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // PostgreSQL lets a role signal only its own sessions, so an account can stop its own SQL API
 // queries and Batch SQL jobs and nothing else. The client whose query is cancelled gets CARTO's
@@ -21,7 +24,7 @@ import (
 	"os/signal"
 	"strings"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 // args are the program's options.
@@ -32,30 +35,22 @@ type args struct {
 
 func main() {
 	var a args
-	// No flag default from $CARTO_DSN: usage would print it, API key and all.
-	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	flag.Int64Var(&a.PID, "pid", 0, "process id of the query to cancel, as running_queries lists it (required)")
 	flag.BoolVar(&a.Terminate, "terminate", false, "terminate the session (pg_terminate_backend) instead of cancelling its query")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = os.Getenv("CARTO_DSN")
+	acct.Parse(os.Args[1:])
+	if a.PID <= 0 || flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("kill_query -pid PID [-terminate]"))
 	}
-	if *dsn == "" || a.PID <= 0 {
-		fmt.Fprintln(os.Stderr, "usage: kill_query -dsn carto://USER:API_KEY@HOST -pid PID (or set CARTO_DSN)")
-		flag.PrintDefaults()
-		os.Exit(2)
-	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kill_query:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "kill_query:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 }
 

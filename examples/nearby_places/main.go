@@ -2,7 +2,10 @@
 // driver: the places of the example migrations nearest to a point, with their location decoded
 // from PostGIS into an orb point and their distance computed on the sphere by PostGIS.
 //
-//	CARTO_API_KEY=KEY nearby_places -dsn http://127.0.0.1:5480/user/demo -lat 40.4168 -lng -3.7038
+//	nearby_places -lat 40.4168 -lng -3.7038
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // It is the last step of the README's quick start, after cartomigrate applied migrations/example.
 package main
@@ -17,7 +20,7 @@ import (
 	"os/signal"
 	"text/tabwriter"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/geo"
 )
 
@@ -29,39 +32,24 @@ type args struct {
 
 func main() {
 	var a args
-	// The default is read after parsing, not shown as a flag default: a DSN may hold a key, and
-	// -help prints defaults.
-	dsn := flag.String("dsn", "", "carto data source name or account URL (default $CARTO_DSN, then $CARTO_BASE_URL); the key may come from $CARTO_API_KEY")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	flag.Float64Var(&a.Lat, "lat", 40.4168, "latitude of the point to measure from")
 	flag.Float64Var(&a.Lng, "lng", -3.7038, "longitude of the point to measure from")
 	flag.IntVar(&a.Limit, "limit", 10, "how many places to print")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = envOr("CARTO_DSN", os.Getenv("CARTO_BASE_URL"))
+	acct.Parse(os.Args[1:])
+	if flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("nearby_places [-lat L -lng L -limit N]"))
 	}
-	if *dsn == "" {
-		fmt.Fprintln(os.Stderr, "usage: nearby_places -dsn carto://USER:API_KEY@HOST [-lat L -lng L -limit N] (or set CARTO_DSN)")
-		os.Exit(2)
-	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "nearby_places:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "nearby_places:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }
 
 // nearestQuery measures on the geography type so distances are metres on the sphere, not degrees.

@@ -2,7 +2,10 @@
 // pg_stat_activity: process id, state, how long the query has run, what it waits for, and its
 // text. Pass a PID to kill_query to cancel one.
 //
-//	running_queries -dsn carto://alice:KEY@alice.carto.com
+//	running_queries
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // The account's API key sees the sessions of its own database role, which is what CARTO's SQL
 // API and Batch SQL jobs run as; its own query is left out.
@@ -20,7 +23,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 // args are the program's options.
@@ -31,30 +34,22 @@ type args struct {
 
 func main() {
 	var a args
-	// No flag default from $CARTO_DSN: usage would print it, API key and all.
-	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	flag.BoolVar(&a.All, "all", false, "list idle sessions too")
 	flag.IntVar(&a.Width, "width", 100, "cut query text to this many characters (0: whole)")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = os.Getenv("CARTO_DSN")
+	acct.Parse(os.Args[1:])
+	if flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("running_queries [-all] [-width N]"))
 	}
-	if *dsn == "" {
-		fmt.Fprintln(os.Stderr, "usage: running_queries -dsn carto://USER:API_KEY@HOST (or set CARTO_DSN)")
-		flag.PrintDefaults()
-		os.Exit(2)
-	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "running_queries:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "running_queries:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 }
 

@@ -1,18 +1,17 @@
 // Command sql_batch_api_jobs creates, reads, updates and cancels Batch SQL API jobs, like
 // carto-python's examples/sql_batch_api_jobs.py:
 //
-//	sql_batch_api_jobs create --query="UPDATE t SET x = 1"
-//	sql_batch_api_jobs read   --job_id=ID
-//	sql_batch_api_jobs update --job_id=ID --query="..."   (cartolocal; CARTO removed it)
-//	sql_batch_api_jobs cancel --job_id=ID
+//	sql_batch_api_jobs create -query "UPDATE t SET x = 1"
+//	sql_batch_api_jobs read   -job_id ID
+//	sql_batch_api_jobs update -job_id ID -query "..."   (cartolocal; CARTO removed it)
+//	sql_batch_api_jobs cancel -job_id ID
 //
-// The account comes from --base_url and --api_key, or $CARTO_BASE_URL and $CARTO_API_KEY; the
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY; the
 // Batch API needs the master key. Each command prints the job, one "key: value" per line.
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,80 +20,83 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/batch"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "sql_batch_api_jobs:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	acct := cli.Register(flag.CommandLine)
+	query := flag.String("query", "", "the SQL of the job (create, update)")
+	jobID := flag.String("job_id", "", "the id of the job (read, update, cancel)")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
 	}
-}
-
-// usageError is a mistake in the command line.
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
-
-const usage = "usage: sql_batch_api_jobs create|read|update|cancel [--query=SQL] [--job_id=ID] [--base_url=URL] [--api_key=KEY]"
-
-// run executes one command and writes the job to w.
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("sql_batch_api_jobs", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	query := fs.String("query", "", "the SQL of the job (create, update)")
-	jobID := fs.String("job_id", "", "the id of the job (read, update, cancel)")
-	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL, such as https://USER.carto.com/ (default $CARTO_BASE_URL)")
-	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-
+	// The command comes first, as in carto-python's script; flags may also come before it.
+	args := os.Args[1:]
 	var op string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		op, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error() + "\n" + usage)
+	acct.Parse(args)
+	if op == "" && flag.NArg() == 1 {
+		op = flag.Arg(0)
+	} else if flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("unexpected arguments after the flags"))
 	}
-	if op == "" && fs.NArg() > 0 {
-		op = fs.Arg(0)
+	if err := check(op, *query, *jobID); err != nil {
+		acct.Fail(err)
 	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, batch.New(client), op, *query, *jobID, os.Stdout); err != nil {
+		acct.Fail(err)
+	}
+}
+
+const usage = "usage: sql_batch_api_jobs create|read|update|cancel [-query SQL] [-job_id ID]"
+
+// check says whether the command has what it needs, as a usage error for cli.Fail.
+func check(op, query, jobID string) error {
 	switch op {
 	case "create", "update":
-		if *query == "" {
-			return usageError(op + " needs --query\n" + usage)
+		if query == "" {
+			return cli.Usagef("%s needs -query", op)
 		}
 	case "read", "cancel":
+	case "":
+		return cli.Usagef("no command: create, read, update or cancel")
 	default:
-		return usageError(usage)
+		// Not quoted back: a stray argument may be a key typed in the wrong place.
+		return cli.Usagef("unknown command; want create, read, update or cancel")
 	}
-	if op != "create" && *jobID == "" {
-		return usageError(op + " needs --job_id\n" + usage)
+	if op != "create" && jobID == "" {
+		return cli.Usagef("%s needs -job_id", op)
 	}
-	if *baseURL == "" {
-		return usageError("no base URL: set --base_url or CARTO_BASE_URL\n" + usage)
-	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	b := batch.New(client)
+	return nil
+}
 
-	var job *batch.Job
+// run executes one command and writes the job to w.
+func run(ctx context.Context, b *batch.Client, op, query, jobID string, w io.Writer) error {
+	var (
+		job *batch.Job
+		err error
+	)
 	switch op {
 	case "create":
-		job, err = b.Create(ctx, *query)
+		job, err = b.Create(ctx, query)
 	case "read":
-		job, err = b.Get(ctx, *jobID)
+		job, err = b.Get(ctx, jobID)
 	case "update":
-		job, err = b.Update(ctx, *jobID, *query)
+		job, err = b.Update(ctx, jobID, query)
 	case "cancel":
-		job, err = b.Cancel(ctx, *jobID)
+		job, err = b.Cancel(ctx, jobID)
+	default:
+		return fmt.Errorf("unknown command")
 	}
 	if err != nil {
 		return err

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/batch"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -28,10 +31,14 @@ func TestCreateReadCancel(t *testing.T) {
 	acct := cartotest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	flags := []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey}
+	client, err := carto.NewClient(acct.URL, carto.WithAPIKey(acct.MasterKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := batch.New(client)
 
 	var out strings.Builder
-	if err := run(ctx, append([]string{"create", "--query=select pg_sleep(30)"}, flags...), &out); err != nil {
+	if err := run(ctx, b, "create", "select pg_sleep(30)", "", &out); err != nil {
 		t.Fatal(err)
 	}
 	created := fields(out.String())
@@ -43,7 +50,7 @@ func TestCreateReadCancel(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out.Reset()
-		if err := run(ctx, append([]string{"read", "--job_id=" + id}, flags...), &out); err != nil {
+		if err := run(ctx, b, "read", "", id, &out); err != nil {
 			t.Fatal(err)
 		}
 		if fields(out.String())["status"] == "running" {
@@ -55,11 +62,8 @@ func TestCreateReadCancel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	// The environment works as well as the flags.
-	t.Setenv("CARTO_BASE_URL", acct.URL)
-	t.Setenv("CARTO_API_KEY", acct.MasterKey)
 	out.Reset()
-	if err := run(ctx, []string{"cancel", "--job_id=" + id}, &out); err != nil {
+	if err := run(ctx, b, "cancel", "", id, &out); err != nil {
 		t.Fatal(err)
 	}
 	if f := fields(out.String()); f["status"] != "cancelled" || f["job_id"] != id {
@@ -71,25 +75,24 @@ func TestCreateReadCancel(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	t.Setenv("CARTO_BASE_URL", "")
-	t.Setenv("CARTO_API_KEY", "")
-	ctx := context.Background()
-	for _, args := range [][]string{
-		nil,
-		{"drop"},
-		{"create"},
-		{"read"},
-		{"cancel", "--job_id=x"}, // no base URL
-		{"create", "--bogus"},
+	for _, c := range []struct{ op, query, jobID string }{
+		{"", "", ""},
+		{"drop", "", ""},
+		{"create", "", ""},
+		{"update", "", "x"},
+		{"update", "q", ""},
+		{"read", "", ""},
+		{"cancel", "", ""},
 	} {
-		var ue usageError
-		if err := run(ctx, args, &strings.Builder{}); !errors.As(err, &ue) {
-			t.Errorf("%q: err = %v, want a usage error", args, err)
+		if err := check(c.op, c.query, c.jobID); !errors.Is(err, cli.ErrUsage) {
+			t.Errorf("%+v: err = %v, want a usage error", c, err)
 		}
 	}
-	// A bad base URL is reported without the key.
-	err := run(ctx, []string{"read", "--job_id=x", "--base_url=ftp://x", "--api_key=secretvalue"}, &strings.Builder{})
-	if err == nil || strings.Contains(err.Error(), "secretvalue") {
-		t.Fatalf("err = %v", err)
+	for _, c := range []struct{ op, query, jobID string }{
+		{"create", "q", ""}, {"read", "", "x"}, {"update", "q", "x"}, {"cancel", "", "x"},
+	} {
+		if err := check(c.op, c.query, c.jobID); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
 	}
 }

@@ -1,7 +1,15 @@
-// Command table_info describes a table of a CARTO account: its columns with their types,
-// nullability and defaults, its indexes and its triggers, as aligned text tables.
+// Command table_info describes a table of a CARTO account, as carto-python's table_info.py does,
+// in aligned text tables: general information (rows, size in MB, privacy, geometry types), the
+// columns with their types, nullability and defaults, the indexes, the functions of the table's
+// owner, and the triggers.
 //
-//	table_info -dsn carto://alice:KEY@alice.carto.com -table places
+// Privacy (public, link, private) is a setting of CARTO's account API, not of the database: the
+// SQL API cannot tell it, so table_info prints "unknown" until gocarto has a client of that API.
+//
+//	table_info -table places
+//
+// The account comes from -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY, or from
+// -dsn or $CARTO_DSN (see examples/README.md).
 //
 // The table name is read as PostgreSQL reads it: places, myschema.places, "Mixed Case".
 package main
@@ -17,7 +25,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 // args are the program's options.
@@ -27,29 +35,21 @@ type args struct {
 
 func main() {
 	var a args
-	// No flag default from $CARTO_DSN: usage would print it, API key and all.
-	dsn := flag.String("dsn", "", "carto data source name, carto://USER:API_KEY@HOST[/user/USER] (default $CARTO_DSN)")
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
 	flag.StringVar(&a.Table, "table", "", "the table to describe, optionally schema-qualified (required)")
-	flag.Parse()
-	if *dsn == "" {
-		*dsn = os.Getenv("CARTO_DSN")
+	acct.Parse(os.Args[1:])
+	if a.Table == "" || flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("table_info -table NAME"))
 	}
-	if *dsn == "" || a.Table == "" {
-		fmt.Fprintln(os.Stderr, "usage: table_info -dsn carto://USER:API_KEY@HOST -table NAME (or set CARTO_DSN)")
-		flag.PrintDefaults()
-		os.Exit(2)
-	}
-	db, err := sql.Open("carto", *dsn)
+	db, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "table_info:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, db, a, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "table_info:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 }
 
@@ -60,10 +60,31 @@ const (
 	tableSQL = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name,
        pg_get_userbyid(c.relowner)::text AS owner,
        c.reltuples::int8 AS estimated_rows,
-       pg_size_pretty(pg_total_relation_size(c.oid)) AS total_size,
+       round(pg_total_relation_size(c.oid) / 1048576.0, 2)::float8 AS size_mb,
        coalesce(obj_description(c.oid, 'pg_class'), '') AS comment
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = $1::regclass`
+
+	// geometryColumnsSQL lists the columns whose geometry types the general information shows:
+	// geometry and geography ones, but not the_geom_webmercator when the_geom is there (CARTO
+	// keeps it as the_geom's copy in web mercator).
+	geometryColumnsSQL = `SELECT a.attname::text AS name
+  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+ WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+   AND t.typname IN ('geometry', 'geography')
+   AND NOT (a.attname = 'the_geom_webmercator' AND EXISTS (
+         SELECT 1 FROM pg_attribute g WHERE g.attrelid = a.attrelid AND g.attname = 'the_geom' AND NOT g.attisdropped))
+ ORDER BY a.attnum`
+
+	// functionsSQL lists the functions the table's owner owns, as carto-python's script lists
+	// the functions of the dataset's owner (trigger functions among them).
+	functionsSQL = `SELECT p.oid::regprocedure::text AS signature,
+       CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window' ELSE 'function' END AS kind,
+       coalesce(pg_get_function_result(p.oid), '') AS result,
+       l.lanname::text AS language
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.proowner = (SELECT relowner FROM pg_class WHERE oid = $1::regclass)
+ ORDER BY 1`
 
 	columnsSQL = `SELECT a.attnum::int8 AS num,
        a.attname::text AS name,
@@ -105,22 +126,51 @@ const (
  ORDER BY t.tgname`
 )
 
+// exactCountBelow is the row estimate under which table_info counts the rows: a count(*) of a
+// large table takes a while, and PostgreSQL's estimate is close enough there.
+const exactCountBelow = 1_000_000
+
+// geometrySample bounds how many rows the geometry types are read from.
+const geometrySample = 10_000
+
 // run writes the description of a.Table to w.
 func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 	var (
-		name, owner, size, comment string
-		rows                       int64
+		name, owner, comment string
+		rows                 int64
+		sizeMB               float64
 	)
-	if err := db.QueryRowContext(ctx, tableSQL, a.Table).Scan(&name, &owner, &rows, &size, &comment); err != nil {
+	if err := db.QueryRowContext(ctx, tableSQL, a.Table).Scan(&name, &owner, &rows, &sizeMB, &comment); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Table %s, owner %s, %s, %s\n", name, owner, rowCount(rows), size)
+	rowsText := fmt.Sprintf("about %d", rows)
+	if rows < exactCountBelow {
+		// name is quoted by quote_ident, so it is safe to write into the statement.
+		if err := db.QueryRowContext(ctx, "SELECT count(*) AS n FROM "+name).Scan(&rows); err != nil {
+			return err
+		}
+		rowsText = fmt.Sprint(rows)
+	}
+	geomTypes, err := geometryTypes(ctx, db, a.Table, name)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "General information")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tOWNER\tROWS\tSIZE (MB)\tPRIVACY\tGEOMETRY TYPES")
+	// Privacy lives in CARTO's account API (the dataset's visualization), which the SQL API
+	// cannot read; it is printed once gocarto has a client of that API.
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", name, owner, rowsText, sizeMB, "unknown", geomTypes)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	if comment != "" {
 		fmt.Fprintf(w, "%s\n", comment)
 	}
 
 	fmt.Fprintln(w, "\nColumns")
-	err := table(ctx, db, w, columnsSQL, a.Table, []string{"#", "NAME", "TYPE", "NULLABLE", "DEFAULT", "COMMENT"},
+	err = table(ctx, db, w, columnsSQL, a.Table, []string{"#", "NAME", "TYPE", "NULLABLE", "DEFAULT", "COMMENT"},
 		func(s scanner) ([]string, error) {
 			var (
 				num                    int64
@@ -152,6 +202,19 @@ func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 				kind += " (invalid)"
 			}
 			return []string{idx, kind, def, size}, nil
+		})
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nFunctions of the owner")
+	err = table(ctx, db, w, functionsSQL, a.Table, []string{"FUNCTION", "KIND", "RETURNS", "LANGUAGE"},
+		func(s scanner) ([]string, error) {
+			var sig, kind, result, lang string
+			if err := s.Scan(&sig, &kind, &result, &lang); err != nil {
+				return nil, err
+			}
+			return []string{sig, kind, result, lang}, nil
 		})
 	if err != nil {
 		return err
@@ -205,10 +268,47 @@ func table(ctx context.Context, db *sql.DB, w io.Writer, query, tableName string
 	return tw.Flush()
 }
 
-// rowCount describes pg_class.reltuples: an estimate, -1 before the first VACUUM or ANALYZE.
-func rowCount(n int64) string {
-	if n < 0 {
-		return "row count not yet estimated (run ANALYZE)"
+// geometryTypes returns the geometry types (ST_Point, ...) found in the first geometrySample
+// non-null values of each geometry or geography column of the table, as "col: ST_Point" items,
+// or "none". table is the name as the user gave it, quoted the name tableSQL resolved it to.
+func geometryTypes(ctx context.Context, db *sql.DB, table, quoted string) (string, error) {
+	rows, err := db.QueryContext(ctx, geometryColumnsSQL, table)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("about %d rows", n)
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return "", err
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	var items []string
+	for _, c := range cols {
+		col := `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+		var types string
+		q := fmt.Sprintf(`SELECT coalesce(string_agg(DISTINCT t, ',' ORDER BY t), '') AS types
+  FROM (SELECT ST_GeometryType(%[1]s::geometry) AS t FROM %[2]s WHERE %[1]s IS NOT NULL LIMIT %[3]d) s`, col, quoted, geometrySample)
+		if err := db.QueryRowContext(ctx, q).Scan(&types); err != nil {
+			return "", err
+		}
+		if types == "" {
+			types = "(empty)"
+		}
+		if len(cols) == 1 {
+			items = append(items, types)
+		} else {
+			items = append(items, c+": "+types)
+		}
+	}
+	if len(items) == 0 {
+		return "none", nil
+	}
+	return strings.Join(items, "; "), nil
 }

@@ -52,7 +52,8 @@ func TestTableInfo(t *testing.T) {
 	s := out.String()
 	t.Log("\n" + s)
 	for _, want := range []string{
-		"Table " + acct.User + ".places, owner ", "about 100 rows",
+		"General information\nTABLE ",
+		"  100   ", "  unknown  ST_Point\n",
 		"Places we know\n",
 		"\nColumns\n#  NAME ",
 		"1  cartodb_id  integer ", "not null  nextval('places_cartodb_id_seq'::regclass)",
@@ -63,6 +64,8 @@ func TestTableInfo(t *testing.T) {
 		"places_pkey          primary key  btree (cartodb_id)",
 		"places_code_key      unique       btree (code)",
 		"places_the_geom_idx  index        gist (the_geom)",
+		"\nFunctions of the owner\nFUNCTION ",
+		"touch()   function  trigger  plpgsql",
 		"\nTriggers\nNAME ",
 		"places_touch  BEFORE  INSERT OR UPDATE  ROW    touch()   enabled",
 	} {
@@ -80,7 +83,7 @@ func TestTableInfoQuotedName(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	if !strings.Contains(s, `."My Table", owner`) || !strings.Contains(s, "row count not yet estimated") ||
+	if f := strings.Fields(strings.Split(s, "\n")[2]); len(f) != 7 || f[0] != acct.User+`."My` || !strings.Contains(f[2], acct.User) || f[3] != "0" || f[4] != "0.00" || f[5] != "unknown" || f[6] != "none" ||
 		!strings.Contains(s, "\nIndexes\n(none)\n") || !strings.HasSuffix(s, "\nTriggers\n(none)\n") {
 		t.Fatalf("output:\n%s", s)
 	}
@@ -92,5 +95,31 @@ func TestTableInfoMissing(t *testing.T) {
 	var ce *carto.Error
 	if !errors.As(err, &ce) || !strings.Contains(ce.Message(), `relation "nope" does not exist`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestTableInfoGeometryTypes: a cartodbfied table shows the_geom's types only (not its web
+// mercator copy); several geometry columns are named.
+func TestTableInfoGeometryTypes(t *testing.T) {
+	acct, ctx, db := setup(t)
+	acct.Exec(t, `CREATE TABLE shapes (name text);
+		SELECT CDB_CartodbfyTable(current_schema(), 'shapes');
+		INSERT INTO shapes (name, the_geom) VALUES ('a', CDB_LatLng(1, 2)),
+		  ('b', ST_SetSRID('LINESTRING(0 0, 1 1)'::geometry, 4326)), ('c', NULL);
+		CREATE TABLE two (g geometry, h geography)`)
+	var out bytes.Buffer
+	if err := run(ctx, db, args{Table: "shapes"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.Split(out.String(), "\n")[2]; !strings.Contains(line, "  3     ") || !strings.HasSuffix(line, "unknown  ST_LineString,ST_Point") {
+		t.Errorf("shapes: %q", line)
+	}
+	out.Reset()
+	acct.Exec(t, `INSERT INTO two VALUES ('POINT(1 1)', 'POLYGON((0 0, 1 0, 1 1, 0 0))')`)
+	if err := run(ctx, db, args{Table: "two"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if line := strings.Split(out.String(), "\n")[2]; !strings.HasSuffix(line, "g: ST_Point; h: ST_Polygon") {
+		t.Errorf("two: %q", line)
 	}
 }
