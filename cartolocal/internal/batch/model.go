@@ -42,6 +42,10 @@ type job struct {
 	main  *object   // fallbackJob: the outer {"query": [...], "onsuccess", "onerror"} object
 
 	rev int64 // bumped by every save; the runner uses it to notice a cancel
+
+	// runToken names the run of the query now running (empty when none runs): the query's
+	// transaction writes a mark with it, which tells a restarted server that the query committed.
+	runToken string
 }
 
 // now is the time CARTO writes: JavaScript's Date, to the millisecond.

@@ -65,6 +65,7 @@ func (js *Server) step(user string) (bool, error) {
 		js.runs[j.id] = run
 		js.mu.Unlock()
 		runnable = true
+		j.runToken = newRunToken()
 		return js.saveJob(js.ctx, tx, j, pid)
 	})
 	if err != nil || !runnable {
@@ -80,9 +81,17 @@ func (js *Server) step(user string) (bool, error) {
 	myRev := j.rev
 
 	// CARTO sends the job as one simple-query message: a multi-statement string is one implicit
-	// transaction. The comment names the job in pg_stat_activity.
-	stmt := fmt.Sprintf("SET statement_timeout=%d; /* %s */ %s", timeout.Milliseconds(), j.id, sql)
-	execErr := execDiscard(runCtx, conn.Conn().PgConn(), stmt)
+	// transaction. The timeout goes first, in a message of its own, so that SQL which must run
+	// alone (VACUUM, CREATE INDEX CONCURRENTLY) still does. The comment names the job in
+	// pg_stat_activity.
+	execErr := execDiscard(runCtx, conn.Conn().PgConn(), fmt.Sprintf("SET statement_timeout=%d", timeout.Milliseconds()))
+	if execErr == nil {
+		stmt := fmt.Sprintf("/* %s */ %s", j.id, sql)
+		if markable(sql) {
+			stmt = withMark(stmt, j.id, j.runToken)
+		}
+		execErr = execDiscard(runCtx, conn.Conn().PgConn(), stmt)
+	}
 
 	// After a cancel the connection is closed, so that its backend leaves pg_stat_activity at
 	// once. Otherwise it goes back to the pool, which resets what the job left in the session
@@ -100,12 +109,21 @@ func (js *Server) step(user string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if cur.rev != myRev {
-			// Cancelled meanwhile: the canceller already wrote what the job became.
-			_, err := tx.Exec(closeCtx, `UPDATE cartolocal.batch_jobs SET backend_pid = NULL WHERE job_id = $1`, j.id)
+		// The mark, not the error, says whether the query committed: a connection can break
+		// after the commit, and a shutdown's cancel can arrive just after it.
+		done, err := committed(closeCtx, tx, j.runToken)
+		if err != nil {
 			return err
 		}
+		if cur.rev != myRev {
+			// Cancelled meanwhile: the canceller already wrote what the job became.
+			_, err := tx.Exec(closeCtx, `UPDATE cartolocal.batch_jobs SET backend_pid = NULL, run_token = NULL WHERE job_id = $1`, j.id)
+			return err
+		}
+		cur.runToken = ""
 		switch {
+		case done:
+			err = cur.setStatus(jobDone, "")
 		case execErr != nil && js.ctx.Err() != nil:
 			// Shutting down: back to the queue, as CARTO's drain does.
 			err = cur.setStatus(jobPending, "")

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -75,7 +76,7 @@ type Deps struct {
 // New creates the job tables if missing, puts back in the queue the jobs that a previous
 // cartolocal left running when it died, and starts the runner. Close stops it.
 func New(ctx context.Context, d Deps) (*Server, error) {
-	if _, err := d.Admin.Exec(ctx, "BEGIN;"+jobSchemaSQL+"COMMIT;"); err != nil {
+	if _, err := d.Admin.Exec(ctx, "BEGIN;"+jobSchemaSQL+markSchemaSQL+"COMMIT;"); err != nil {
 		return nil, fmt.Errorf("creating the job tables: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -106,9 +107,13 @@ func (js *Server) Register(mux *http.ServeMux) {
 }
 
 // requeueOrphans finds jobs marked as running on a backend that no longer exists (their cartolocal
-// died) and moves them running→pending, which CARTO's state machine allows and uses when it drains
-// on shutdown; they run again from the start of the interrupted query. A job running in another
-// live cartolocal on the same PostgreSQL keeps its backend and is left alone.
+// died) and settles them: a query whose mark is there committed, and is recorded done (the job
+// moves on to its next query, if any); any other goes back to pending (running→pending, which
+// CARTO's state machine allows and uses when it drains on shutdown) and runs again, since its
+// transaction did not commit. A job running in another live cartolocal on the same PostgreSQL
+// keeps its backend and is left alone, and so is a backend still finishing the query of a dead
+// cartolocal (an external PostgreSQL notices a dead client only when it next talks to it): the
+// loop looks again at every rescan, until the backend is gone and the mark tells.
 func (js *Server) requeueOrphans(ctx context.Context) error {
 	rows, err := js.admin.Query(ctx, `SELECT job_id::text, username FROM cartolocal.batch_jobs
 		WHERE backend_pid IS NOT NULL AND backend_pid NOT IN (SELECT pid FROM pg_stat_activity)`)
@@ -123,21 +128,48 @@ func (js *Server) requeueOrphans(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("finding interrupted jobs: %w", err)
 	}
+	settled := 0
 	for _, r := range refs {
+		js.mu.Lock()
+		_, ours := js.runs[r.id]
+		js.mu.Unlock()
+		if ours {
+			continue // this server runs it: its connection just closed, and step settles it
+		}
+		var done bool
 		err := pgx.BeginFunc(ctx, js.admin, func(tx pgx.Tx) error {
 			j, pid, err := lockJob(ctx, tx, r.id, r.user)
 			if err != nil || pid == 0 {
 				return err
 			}
-			if err := j.setStatus(jobPending, ""); err != nil {
-				js.logf("cartolocal: batch: job %s: cannot requeue: %v", j.id, err)
+			if done, err = committed(ctx, tx, j.runToken); err != nil {
+				return err
+			}
+			j.runToken = ""
+			to := jobPending
+			if done {
+				to = jobDone
+			}
+			if err := j.setStatus(to, ""); err != nil {
+				js.logf("cartolocal: batch: job %s: cannot settle as %s: %v", j.id, to, err)
 			}
 			return js.saveJob(ctx, tx, j, 0)
 		})
-		if err != nil {
-			return fmt.Errorf("requeueing job %s: %w", r.id, err)
+		if errors.Is(err, errJobNotFound) {
+			continue // expired or deleted meanwhile
 		}
-		js.logf("cartolocal: batch: job %s was running when cartolocal stopped; queued again", r.id)
+		if err != nil {
+			return fmt.Errorf("settling interrupted job %s: %w", r.id, err)
+		}
+		settled++
+		if done {
+			js.logf("cartolocal: batch: job %s: its query committed before cartolocal stopped; recorded done", r.id)
+		} else {
+			js.logf("cartolocal: batch: job %s was running when cartolocal stopped; queued again", r.id)
+		}
+	}
+	if settled > 0 {
+		js.wakeUp() // their next queries may run now
 	}
 	return nil
 }
@@ -165,6 +197,9 @@ func (js *Server) loop() {
 	defer tick.Stop()
 	var lastSweep time.Time
 	for {
+		if err := js.requeueOrphans(js.ctx); err != nil && js.ctx.Err() == nil {
+			js.logf("cartolocal: batch: %v", err)
+		}
 		if time.Since(lastSweep) > sweepEvery {
 			if err := js.sweepExpired(js.ctx); err != nil && js.ctx.Err() == nil {
 				js.logf("cartolocal: batch: deleting expired jobs: %v", err)

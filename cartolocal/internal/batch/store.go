@@ -34,10 +34,37 @@ CREATE TABLE IF NOT EXISTS cartolocal.batch_jobs (
 );
 CREATE INDEX IF NOT EXISTS batch_jobs_queue ON cartolocal.batch_jobs (username, seq) WHERE queued;
 CREATE INDEX IF NOT EXISTS batch_jobs_user ON cartolocal.batch_jobs (username, seq);
+ALTER TABLE cartolocal.batch_jobs ADD COLUMN IF NOT EXISTS run_token text;
+`
+
+// markSchemaSQL is what makes a query's completion part of the query's own transaction (see
+// marker.go): the marks, and the function that writes one, which a job's role may call but which
+// writes only for the token of the query that runs now.
+const markSchemaSQL = `
+CREATE TABLE IF NOT EXISTS cartolocal.batch_marks (
+	token     text PRIMARY KEY,
+	job_id    uuid NOT NULL,
+	marked_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON cartolocal.batch_marks FROM PUBLIC;
+CREATE OR REPLACE FUNCTION cartodb._cdb_cartolocal_batch_done(p_job uuid, p_token text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM cartolocal.batch_jobs WHERE job_id = p_job AND run_token = p_token) THEN
+		RETURN false;
+	END IF;
+	INSERT INTO cartolocal.batch_marks (token, job_id) VALUES (p_token, p_job) ON CONFLICT DO NOTHING;
+	RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION cartodb._cdb_cartolocal_batch_done(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cartodb._cdb_cartolocal_batch_done(uuid, text) TO PUBLIC;
 `
 
 const jobColumns = `job_id::text, username, query, status, coalesce(fallback_status, ''),
-	coalesce(failed_reason, ''), created_at, updated_at, rev, backend_pid`
+	coalesce(failed_reason, ''), created_at, updated_at, rev, backend_pid, coalesce(run_token, '')`
 
 // errJobNotFound becomes CARTO's 400 "Job with id X not found".
 var errJobNotFound = errors.New("job not found")
@@ -50,7 +77,7 @@ func scanJob(row pgx.Row) (j *job, pid int32, err error) {
 	var query string
 	var bp *int32
 	if err := row.Scan(&j.id, &j.user, &query, &j.status, &j.fallbackStatus, &j.failedReason,
-		&j.created, &j.updated, &j.rev, &bp); err != nil {
+		&j.created, &j.updated, &j.rev, &bp, &j.runToken); err != nil {
 		return nil, 0, err
 	}
 	j.created, j.updated = j.created.UTC(), j.updated.UTC()
@@ -113,10 +140,10 @@ func (js *Server) saveJob(ctx context.Context, tx pgx.Tx, j *job, pid int32) err
 	}
 	return tx.QueryRow(ctx, `UPDATE cartolocal.batch_jobs SET query = $2, status = $3,
 		fallback_status = nullif($4, ''), failed_reason = nullif($5, ''), updated_at = $6, queued = $7,
-		expires_at = $8, backend_pid = $9, rev = rev + 1
+		expires_at = $8, backend_pid = $9, run_token = nullif($10, ''), rev = rev + 1
 		WHERE job_id = $1 RETURNING rev`,
 		j.id, string(j.appendQuery(nil)), j.status, j.fallbackStatus, j.failedReason, j.updated,
-		j.canRun(), expires, bp).Scan(&j.rev)
+		j.canRun(), expires, bp, j.runToken).Scan(&j.rev)
 }
 
 // listJobs returns a user's jobs, newest first.
@@ -151,8 +178,10 @@ func (js *Server) getJob(ctx context.Context, id, user string) (*job, error) {
 	return j, err
 }
 
-// sweepExpired deletes finished jobs past their 2 hours.
+// sweepExpired deletes finished jobs past their 2 hours, and marks no job refers to any more.
 func (js *Server) sweepExpired(ctx context.Context) error {
-	_, err := js.admin.Exec(ctx, `DELETE FROM cartolocal.batch_jobs WHERE expires_at < now()`)
+	_, err := js.admin.Exec(ctx, `DELETE FROM cartolocal.batch_jobs WHERE expires_at < now();
+		DELETE FROM cartolocal.batch_marks m WHERE NOT EXISTS
+			(SELECT 1 FROM cartolocal.batch_jobs j WHERE j.job_id = m.job_id AND j.run_token = m.token)`)
 	return err
 }
