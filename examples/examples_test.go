@@ -38,7 +38,7 @@ type row struct {
 
 var (
 	linkCell    = regexp.MustCompile(`^\[([a-z0-9_]+)\]\(([a-z0-9_]+)/\)$`)
-	plannedCell = regexp.MustCompile(`^planned: ([a-z0-9_]+)\b`)
+	plannedCell = regexp.MustCompile(`^(planned|not planned): ([a-z0-9_]+)\b`)
 	commandCell = regexp.MustCompile("^`(go run \\./examples/([a-z0-9_]+)(?: [^`]*)?)`$")
 )
 
@@ -90,15 +90,13 @@ func readmeRows(t *testing.T) []row {
 				continue
 			}
 			r.command = c[1]
-		case strings.HasPrefix(cells[0], "not planned"):
-			r.status = "not planned"
 		default:
 			p := plannedCell.FindStringSubmatch(cells[0])
 			if p == nil {
-				t.Errorf("README.md:%d: first cell must be [name](name/), planned: name, or not planned: %q", n, cells[0])
+				t.Errorf("README.md:%d: first cell must be [name](name/), planned: name or not planned: name, not %q", n, cells[0])
 				continue
 			}
-			r.name, r.status = p[1], "planned"
+			r.status, r.name = p[1], p[2]
 		}
 		rows = append(rows, r)
 	}
@@ -146,8 +144,8 @@ func TestReadmeListsEveryExample(t *testing.T) {
 		switch {
 		case r.status == "example" && !exists:
 			t.Errorf("README.md:%d: examples/%s does not exist", r.line, r.name)
-		case r.status == "planned" && exists:
-			t.Errorf("README.md:%d: %s is marked planned but examples/%s exists: make it [%[2]s](%[2]s/) with a command", r.line, r.name, r.name)
+		case r.status != "example" && exists:
+			t.Errorf("README.md:%d: %s is marked %s but examples/%s exists: make the row [%[2]s](%[2]s/) with a command", r.line, r.name, r.status, r.name)
 		}
 	}
 	for _, d := range dirs {
