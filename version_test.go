@@ -36,7 +36,7 @@ func TestCommandsVersion(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			got := strings.TrimSpace(string(out))
 			if err != nil || got != Version {
-				t.Errorf("%s -version: %q, %v; want %q", name, got, err, Version)
+				t.Errorf("%s -version: %q, %v; want %q (an example gets -version from examples/internal/cli.Register)", name, got, err, Version)
 			}
 		})
 	}
