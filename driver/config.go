@@ -84,11 +84,8 @@ func (cfg *Config) newClient(hc *http.Client) (*carto.Client, error) {
 	if cfg.BaseURL == "" {
 		return nil, errors.New("carto driver: Config.BaseURL is empty; " + dsnExamples)
 	}
-	if cfg.SpoolMemory < 0 {
-		return nil, fmt.Errorf("carto driver: Config.SpoolMemory is %d; want 0 (the default) or more", cfg.SpoolMemory)
-	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("carto driver: Config.Timeout is %v; want 0 (none) or more", cfg.Timeout)
+	if err := cfg.checkLimits(); err != nil {
+		return nil, err
 	}
 	opts := []carto.Option{carto.WithRetryPolicy(cfg.retryPolicy())}
 	if cfg.APIKey != "" {
@@ -109,4 +106,15 @@ func (cfg *Config) newClient(hc *http.Client) (*carto.Client, error) {
 		return nil, fmt.Errorf("carto driver: Config.User is %q but the base URL %s names user %q", cfg.User, c.BaseURL(), c.User())
 	}
 	return c, nil
+}
+
+// checkLimits checks the settings a connector applies on top of its *carto.Client.
+func (cfg *Config) checkLimits() error {
+	if cfg.SpoolMemory < 0 {
+		return fmt.Errorf("carto driver: Config.SpoolMemory is %d; want 0 (the default) or more", cfg.SpoolMemory)
+	}
+	if cfg.Timeout < 0 {
+		return fmt.Errorf("carto driver: Config.Timeout is %v; want 0 (none) or more", cfg.Timeout)
+	}
+	return nil
 }

@@ -6,7 +6,9 @@
 //
 // Every statement is one HTTPS request to the account's SQL API (api/v2/sql); there is no
 // session on the server, so a driver connection is only a handle on a shared *carto.Client and
-// pooling is HTTP keep-alive. What follows from that:
+// pooling is HTTP keep-alive. A program that already holds a *carto.Client (for batch, sqlapi or
+// migrate) runs database/sql on it with OpenDBFromClient or NewConnectorFromClient: one account,
+// one key, one HTTP transport. What follows from that:
 //
 //   - Arguments ($1, $2, … and @name for sql.Named) are interpolated into the SQL text as
 //     literals by the driver; there are no server-side prepared statements. Use $n, not ?.

@@ -80,11 +80,13 @@ func Open(rawURL string) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	// One client, so one HTTP transport, serves both the bookkeeping and the Batch jobs.
 	client, err := dc.NewClient()
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	db := cartodriver.OpenDB(dc)
+	db := cartodriver.OpenDBFromClient(client, cartodriver.WithTimeout(dc.Timeout),
+		cartodriver.WithSpoolMemory(dc.SpoolMemory))
 	d, err := WithInstance(client, db, cfg)
 	if err != nil {
 		db.Close()
@@ -104,23 +106,62 @@ func (*Driver) Open(url string) (database.Driver, error) {
 }
 
 // WithInstance returns a Driver on an account: client for Batch jobs (it needs the master key),
-// db opened with the carto database/sql driver on the same account for the bookkeeping. The
-// caller keeps ownership of db.
+// db for the bookkeeping. With a nil db the Driver opens one on client itself
+// (driver.OpenDBFromClient), so that one client and one HTTP transport carry everything, and
+// closes it in Close; otherwise the caller keeps ownership of db. A db of the carto database/sql
+// driver must reach the same account as client: WithInstance refuses two accounts, since the
+// version would be kept in one and the migrations run in the other.
 func WithInstance(client *carto.Client, db *sql.DB, cfg Config) (*Driver, error) {
-	if client == nil || db == nil {
-		return nil, errors.New("migrate: WithInstance needs both a *carto.Client and a *sql.DB")
+	if client == nil {
+		return nil, errors.New("migrate: WithInstance needs a *carto.Client")
+	}
+	owns := false
+	if db == nil {
+		db, owns = cartodriver.OpenDBFromClient(client), true
+	} else if err := sameAccount(client, db); err != nil {
+		return nil, err
 	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
+		if owns {
+			db.Close()
+		}
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Driver{cfg: cfg, client: client, jobs: batch.New(client), db: db, ctx: ctx, interrupt: cancel}
+	d := &Driver{cfg: cfg, client: client, jobs: batch.New(client), db: db, ownsDB: owns, ctx: ctx, interrupt: cancel}
 	if err := d.setup(); err != nil {
 		cancel()
+		if owns {
+			db.Close()
+		}
 		return nil, err
 	}
 	return d, nil
+}
+
+// sameAccount checks that db, when it is of the carto database/sql driver, reaches client's
+// account. A connection of that driver sends nothing when it opens, so this costs no request.
+func sameAccount(client *carto.Client, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(context.Background(), metaTimeout)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: WithInstance: %w", err)
+	}
+	defer conn.Close()
+	var other *carto.Client
+	_ = conn.Raw(func(dc any) error {
+		if api, err := cartodriver.SQLAPI(dc); err == nil {
+			other = api.Carto()
+		}
+		return nil
+	})
+	if other != nil && other != client && other.BaseURL() != client.BaseURL() {
+		return fmt.Errorf("migrate: WithInstance: the *carto.Client is for %s but the *sql.DB reaches %s; both must be the same account",
+			client.BaseURL(), other.BaseURL())
+	}
+	return nil
 }
 
 // setup finds the account's schema and creates the driver's objects in it. The creation is
