@@ -12,22 +12,20 @@ import (
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
-// countingTransport counts the requests that go through it.
-type countingTransport struct {
-	n    atomic.Int64
-	next http.RoundTripper
-}
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.next.RoundTrip(r)
-}
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestOpenDBFromClientUsesTheClient: every statement goes through the client's own transport,
 // with its key, and closing the sql.DB leaves the client working.
 func TestOpenDBFromClientUsesTheClient(t *testing.T) {
 	acct := cartotest.New(t)
-	tr := &countingTransport{next: http.DefaultTransport}
+	var sent atomic.Int64
+	tr := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})
 	client := acct.Client(t, carto.WithHTTPClient(&http.Client{Transport: tr}))
 
 	db := OpenDBFromClient(client, WithTimeout(time.Minute))
@@ -39,7 +37,7 @@ func TestOpenDBFromClientUsesTheClient(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE a > $1", 0).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if got := tr.n.Load(); got != 2 {
+	if got := sent.Load(); got != 2 {
 		t.Errorf("%d requests went through the client's transport, want 2", got)
 	}
 	if err := db.Close(); err != nil {
