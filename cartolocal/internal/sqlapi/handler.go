@@ -136,6 +136,11 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 		fail(aerr)
 		return
 	}
+	if !who.Allows("sql") {
+		// A regular API key without the sql grant (CARTO's authorization middleware).
+		fail(&httpapi.Error{Status: http.StatusForbidden, Message: "permission denied"})
+		return
+	}
 	h.Set("Vary", "Authorization")
 	sp, aerr := parseSQLParams(p, query)
 	if aerr != nil {
@@ -197,7 +202,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+now+`";`)
 	h.Set("Content-Type", ctype)
 
-	conn, err := who.User.Acquire(ctx, who.Master)
+	conn, err := who.Acquire(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return

@@ -7,14 +7,18 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gocarto/carto/cartolocal/internal/apikeys"
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 )
 
 // Principal is who a request runs as: an account, and whether with its master key (the account's
-// owner role) or as the public role.
+// owner role), one of its regular API keys (the key's own role), or as the public role.
 type Principal struct {
 	User   *User
 	Master bool
+	// Key is the regular API key the request came with; nil for the master key, the public key
+	// and no key.
+	Key *apikeys.Key
 }
 
 // PublicToken is the public key every CARTO account answers to, besides its own public key.
@@ -93,6 +97,9 @@ func (d *Directory) Authenticate(r *http.Request, p httpapi.Params) (*Principal,
 	}
 	if constEq(key, u.MasterKey) {
 		return &Principal{User: u, Master: true}, nil
+	}
+	if k, err := d.regularKey(r.Context(), u, key); err == nil {
+		return &Principal{User: u, Key: k}, nil
 	}
 	// CARTO looks keys up per user: another account's key is as unknown here as a made-up one, and
 	// answering it differently would tell a guesser that the string is somebody's key.

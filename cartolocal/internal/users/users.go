@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gocarto/carto/cartolocal/internal/apikeys"
 	"github.com/gocarto/carto/internal/pgscan"
 )
 
@@ -48,6 +49,7 @@ type Directory struct {
 
 	mu    sync.RWMutex
 	users map[string]*User
+	keys  *apikeys.Store // regular API keys; nil until SetKeys
 }
 
 // Options are what a Directory needs from the server.
@@ -288,6 +290,9 @@ func (u *User) ResetConns() {
 			p.Reset()
 		}
 	}
+	for _, p := range u.conns.keyPools {
+		p.Reset()
+	}
 }
 
 func (u *User) close() {
@@ -301,9 +306,10 @@ type userConns struct {
 	dir                          *Directory
 	user, schema, role, password string
 
-	mu     sync.Mutex
-	pools  [2]*pgxpool.Pool // [0] public role, [1] owner role
-	closed bool
+	mu       sync.Mutex
+	pools    [2]*pgxpool.Pool         // [0] public role, [1] owner role
+	keyPools map[string]*pgxpool.Pool // regular keys' roles, by role name
+	closed   bool
 }
 
 var errUserClosed = errors.New("cartolocal: the server is closed")
@@ -321,15 +327,29 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 	if c.pools[i] != nil {
 		return c.pools[i], nil
 	}
+	role, password, maxConns := PublicRole, c.dir.publicPassword, int32(4)
+	if master {
+		role, password, maxConns = c.role, c.password, 8
+	}
+	pcfg, err := c.poolConfig(role, password)
+	if err != nil {
+		return nil, err
+	}
+	pcfg.MaxConns = maxConns
+	p, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("cartolocal: user %q: %w", c.user, err)
+	}
+	c.pools[i] = p
+	return p, nil
+}
+
+// poolConfig is the configuration of a pool of connections as role: the account's search_path,
+// settings and session reset, with cancel-on-abort.
+func (c *userConns) poolConfig(role, password string) (*pgxpool.Config, error) {
 	pcfg := c.dir.admin.Config().Copy()
 	cc := pcfg.ConnConfig
-	if master {
-		cc.User, cc.Password = c.role, c.password
-		pcfg.MaxConns = 8
-	} else {
-		cc.User, cc.Password = PublicRole, c.dir.publicPassword
-		pcfg.MaxConns = 4
-	}
+	cc.User, cc.Password = role, password
 	pcfg.MinConns = 0
 	pcfg.MaxConnIdleTime = 30 * time.Second
 	pcfg.AfterConnect, pcfg.PrepareConn, pcfg.BeforeClose = nil, nil, nil
@@ -349,12 +369,7 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 		// connection is closed (and the server ends the backend).
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
 	}
-	p, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, fmt.Errorf("cartolocal: user %q: %w", c.user, err)
-	}
-	c.pools[i] = p
-	return p, nil
+	return pcfg, nil
 }
 
 // resetSession puts a released connection back as new: RESET ALL (back to the login's settings,
@@ -371,8 +386,11 @@ func resetSession(conn *pgx.Conn) bool {
 
 func (c *userConns) close() {
 	c.mu.Lock()
-	pools := c.pools
-	c.pools = [2]*pgxpool.Pool{}
+	pools := []*pgxpool.Pool{c.pools[0], c.pools[1]}
+	for _, p := range c.keyPools {
+		pools = append(pools, p)
+	}
+	c.pools, c.keyPools = [2]*pgxpool.Pool{}, nil
 	c.closed = true
 	c.mu.Unlock()
 	for _, p := range pools {
