@@ -103,6 +103,9 @@ REVOKE ALL ON cartolocal.api_keys FROM PUBLIC;
 	return &Store{admin: admin}, nil
 }
 
+// Admin is the store's superuser pool.
+func (s *Store) Admin() *pgxpool.Pool { return s.admin }
+
 // NewToken returns a fresh key token: 20 random bytes in hex, as cartolocal's other keys.
 func NewToken() string {
 	var b [20]byte
