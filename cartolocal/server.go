@@ -11,8 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gocarto/carto/cartolocal/internal/account"
 	"github.com/gocarto/carto/cartolocal/internal/batch"
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/registry"
 	"github.com/gocarto/carto/cartolocal/internal/sqlapi"
 	"github.com/gocarto/carto/cartolocal/internal/users"
 	"github.com/gocarto/carto/cartolocal/pgcluster"
@@ -54,8 +56,10 @@ type Server struct {
 	admin   *pgxpool.Pool      // superuser pool, for provisioning and the server's own tables
 	pgURL   string
 
-	users *users.Directory
-	batch *batch.Server
+	users    *users.Directory
+	batch    *batch.Server
+	registry *registry.Registry // datasets and maps, shared by the APIs that make and show them
+	account  *account.Server
 
 	handler http.Handler
 
@@ -92,12 +96,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("cartolocal: batch runner: %w", err)
 	}
+	accountAPIs, err := s.startAccountAPIs(ctx)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cartolocal: account APIs: %w", err)
+	}
 	mux := http.NewServeMux()
-	for _, a := range []api{
+	for _, a := range append([]api{
 		sqlapi.New(sqlapi.Deps{Admin: s.admin, Users: s.users, Logf: s.logf}),
 		s.batch,
 		meta{admin: s.admin},
-	} {
+	}, accountAPIs...) {
 		a.Register(mux)
 	}
 	s.handler = httpapi.Recover(s.logf, mux)
@@ -153,6 +162,9 @@ func (s *Server) Close() error {
 		var errs []error
 		if s.batch != nil {
 			errs = append(errs, s.batch.Close())
+		}
+		if s.account != nil {
+			errs = append(errs, s.account.Close())
 		}
 		if s.users != nil {
 			s.users.Close()
