@@ -223,12 +223,18 @@ func (c *Client) once(ctx context.Context, req *Request) (*http.Response, error)
 func readErrorBody(resp *http.Response, e *Error) {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
-		Error   jsontext.Value `json:"error"`
+		Error jsontext.Value `json:"error"`
+		// Errors is the Maps API's (Windshaft's) and some Rails controllers' name for it.
+		Errors  jsontext.Value `json:"errors"`
 		Context string         `json:"context"`
 		Detail  string         `json:"detail"`
 		Hint    string         `json:"hint"`
 	}
-	if err := json.Unmarshal(raw, &body); err == nil && len(body.Error) > 0 {
+	err := json.Unmarshal(raw, &body)
+	if err == nil && len(body.Error) == 0 {
+		body.Error = body.Errors
+	}
+	if err == nil && len(body.Error) > 0 {
 		var msgs []string
 		if json.Unmarshal(body.Error, &msgs) != nil {
 			var one string
