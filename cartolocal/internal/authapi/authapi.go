@@ -110,33 +110,63 @@ func regular(k apikeys.Key) key {
 	return key{typ: apikeys.TypeRegular, name: k.Name, token: k.Token, grants: k.Grants, created: k.CreatedAt, updated: k.UpdatedAt}
 }
 
+// The grant sections, in the presenter's key order.
+type (
+	apisGrant struct {
+		Type string   `json:"type"`
+		APIs []string `json:"apis"`
+	}
+	databaseGrant struct {
+		Type          string        `json:"type"`
+		Tables        []tableGrant  `json:"tables"`
+		Schemas       []schemaGrant `json:"schemas"`
+		TableMetadata *[]any        `json:"table_metadata,omitzero"`
+	}
+	tableGrant struct {
+		Schema      string   `json:"schema"`
+		Name        string   `json:"name"`
+		Owner       bool     `json:"owner"`
+		Permissions []string `json:"permissions"`
+	}
+	schemaGrant struct {
+		Name        string   `json:"name"`
+		Permissions []string `json:"permissions"`
+	}
+	servicesGrant struct {
+		Type     string   `json:"type"`
+		Services []string `json:"services"`
+	}
+	datasetsGrant struct {
+		Type     string   `json:"type"`
+		Datasets []string `json:"datasets"`
+	}
+)
+
 // present writes a key's grants as the presenter does: apis, then database (empty for the master
 // and default keys), then dataservices and data-observatory when granted.
 func present(user string, k key) keyJSON {
-	tables := []any{}
-	schemas := []any{}
+	db := databaseGrant{Type: "database", Tables: []tableGrant{}, Schemas: []schemaGrant{}}
 	if k.typ == apikeys.TypeRegular {
 		for _, t := range k.grants.Tables {
-			tables = append(tables, map[string]any{"schema": t.Schema, "name": t.Name, "owner": t.Owner, "permissions": t.Permissions})
+			db.Tables = append(db.Tables, tableGrant{Schema: t.Schema, Name: t.Name, Owner: t.Owner, Permissions: t.Permissions})
 		}
 		for _, sg := range k.grants.Schemas {
-			schemas = append(schemas, map[string]any{"name": sg.Name, "permissions": sg.Permissions})
+			db.Schemas = append(db.Schemas, schemaGrant{Name: sg.Name, Permissions: sg.Permissions})
 		}
+	}
+	if k.grants.Metadata {
+		db.TableMetadata = &[]any{}
 	}
 	apis := k.grants.APIs
 	if apis == nil {
 		apis = []string{}
 	}
-	db := map[string]any{"type": "database", "tables": tables, "schemas": schemas}
-	if k.grants.Metadata {
-		db["table_metadata"] = []any{}
-	}
-	grants := []any{map[string]any{"type": "apis", "apis": apis}, db}
+	grants := []any{apisGrant{Type: "apis", APIs: apis}, db}
 	if len(k.grants.Services) > 0 {
-		grants = append(grants, map[string]any{"type": "dataservices", "services": k.grants.Services})
+		grants = append(grants, servicesGrant{Type: "dataservices", Services: k.grants.Services})
 	}
 	if len(k.grants.Datasets) > 0 {
-		grants = append(grants, map[string]any{"type": "data-observatory", "datasets": k.grants.Datasets})
+		grants = append(grants, datasetsGrant{Type: "data-observatory", Datasets: k.grants.Datasets})
 	}
 	return keyJSON{Name: k.name, User: userRef{Username: user}, Type: k.typ, Token: k.token, Grants: grants,
 		CreatedAt: rubyTime(k.created), UpdatedAt: rubyTime(k.updated)}
