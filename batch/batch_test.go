@@ -126,7 +126,7 @@ func TestMultiQueryJob(t *testing.T) {
 	acct.Exec(t, `CREATE TABLE txtest (id int PRIMARY KEY, v text)`)
 	b := batch.New(acct.Client(t))
 	ctx := ctxT(t, time.Minute)
-	job, err := b.Run(ctx, "insert into txtest values (200,'m1')", "insert into txtest values (200,'dup')", "insert into txtest values (201,'m3')")
+	job, err := b.RunQueries(ctx, []string{"insert into txtest values (200,'m1')", "insert into txtest values (200,'dup')", "insert into txtest values (201,'m3')"})
 	var je *batch.JobError
 	if !errors.As(err, &je) {
 		t.Fatalf("err = %v", err)
@@ -146,7 +146,7 @@ func TestMultiQueryJob(t *testing.T) {
 	}
 
 	// All succeed: done, every query done, in order.
-	job, err = b.Run(ctx, "insert into txtest values (1,'a')", "update txtest set v = v || 'b' where id = 1", "update txtest set v = v || 'c' where id = 1")
+	job, err = b.RunQueries(ctx, []string{"insert into txtest values (1,'a')", "update txtest set v = v || 'b' where id = 1", "update txtest set v = v || 'c' where id = 1"})
 	if err != nil || job.Status != batch.Done {
 		t.Fatalf("job = %+v, err = %v", job, err)
 	}
@@ -702,5 +702,32 @@ func TestCopyFromStdinFails(t *testing.T) {
 	}
 	if _, err := b.Run(ctx, "INSERT INTO copyjob VALUES (1)"); err != nil {
 		t.Fatalf("the next job: %v", err)
+	}
+}
+
+// TestRunTakesWaitOptions: Run, RunQueries and RunJob pass their WaitOptions to the wait, so a
+// caller that wants progress or its own polling does not rebuild create-then-wait. OnChange sees
+// the create answer first (it has the id) and the final state last.
+func TestRunTakesWaitOptions(t *testing.T) {
+	acct := cartotest.New(t)
+	b := batch.New(acct.Client(t))
+	ctx := ctxT(t, time.Minute)
+	for name, run := range map[string]func(...batch.WaitOption) (*batch.Job, error){
+		"Run": func(o ...batch.WaitOption) (*batch.Job, error) { return b.Run(ctx, "select pg_sleep(0.2)", o...) },
+		"RunQueries": func(o ...batch.WaitOption) (*batch.Job, error) {
+			return b.RunQueries(ctx, []string{"select pg_sleep(0.1)", "select pg_sleep(0.1)"}, o...)
+		},
+		"RunJob": func(o ...batch.WaitOption) (*batch.Job, error) {
+			return b.RunJob(ctx, batch.JobSpec{Queries: []batch.Query{{SQL: "select pg_sleep(0.2)"}}}, o...)
+		},
+	} {
+		var seen []*batch.Job
+		job, err := run(batch.PollInterval(20*time.Millisecond, 40*time.Millisecond), batch.OnChange(func(j *batch.Job) { seen = append(seen, j) }))
+		if err != nil || job.Status != batch.Done {
+			t.Fatalf("%s: job = %+v, err = %v", name, job, err)
+		}
+		if len(seen) < 2 || seen[0].ID != job.ID || seen[0].Status.Final() || seen[len(seen)-1].Status != batch.Done {
+			t.Fatalf("%s: OnChange saw %d states, first %+v, want the created job first and done last", name, len(seen), seen[0])
+		}
 	}
 }

@@ -9,6 +9,9 @@
 //	c := batch.New(client)                      // client: a *carto.Client with the master key
 //	job, err := c.Run(ctx, "UPDATE t SET x = 1") // create, then wait until it finishes
 //
+// Run, RunQueries and RunJob take the WaitOptions of Wait (PollInterval, OnChange), so that a
+// caller that shows progress or polls at its own pace does not rebuild create-then-wait.
+//
 // Wait polls (250 ms, growing to 5 s, back to 250 ms whenever the status changes) and returns a
 // *JobError when the job failed or was cancelled. Ending a Wait, by its context, leaves the job
 // running on the server: cancelling is an explicit Cancel.

@@ -92,15 +92,32 @@ func (b *Client) wait(ctx context.Context, id string, known *Job, opts []WaitOpt
 	}
 }
 
-// Run creates a job from sql (see Create) and waits for it (see Wait). If ctx ends first the job
-// goes on running on the server; the returned job, when not nil, has its id.
-func (b *Client) Run(ctx context.Context, sql ...string) (*Job, error) {
-	j, err := b.Create(ctx, sql...)
+// Run creates a single-query job from sql (one implicit transaction; see Create) and waits for
+// it with opts (see Wait). If ctx ends first the job goes on running on the server; the returned
+// job, when not nil, has its id. A nil job means that the creation failed.
+func (b *Client) Run(ctx context.Context, sql string, opts ...WaitOption) (*Job, error) {
+	return b.run(ctx, func() (*Job, error) { return b.Create(ctx, sql) }, opts)
+}
+
+// RunQueries is Run for a job of several queries, run one after another, each in its own
+// transaction (see Create).
+func (b *Client) RunQueries(ctx context.Context, sql []string, opts ...WaitOption) (*Job, error) {
+	return b.run(ctx, func() (*Job, error) { return b.Create(ctx, sql...) }, opts)
+}
+
+// RunJob is Run for a job with fallback queries (see CreateJob).
+func (b *Client) RunJob(ctx context.Context, spec JobSpec, opts ...WaitOption) (*Job, error) {
+	return b.run(ctx, func() (*Job, error) { return b.CreateJob(ctx, spec) }, opts)
+}
+
+func (b *Client) run(ctx context.Context, create func() (*Job, error), opts []WaitOption) (*Job, error) {
+	j, err := create()
 	if err != nil {
 		return nil, err
 	}
-	// The create answer is the first state: the first poll comes after the first interval.
-	done, err := b.wait(ctx, j.ID, j, nil)
+	// The create answer is the first state (OnChange sees it): the first poll comes after the
+	// first interval.
+	done, err := b.wait(ctx, j.ID, j, opts)
 	if done == nil {
 		return j, err
 	}
