@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
@@ -51,8 +50,12 @@ type Driver struct {
 	ctx       context.Context
 	interrupt context.CancelFunc
 
-	locked atomic.Bool
-	lease  *lease // set while locked
+	// lockMu guards the lease and a Lock in progress: golang-migrate may run Lock on a goroutine
+	// of its own while Close or Run run on another.
+	lockMu     sync.Mutex
+	lease      *lease       // set while locked
+	acquiring  *acquisition // set while a Lock waits for the lease
+	renewEvery time.Duration
 
 	mu       sync.Mutex
 	state    versionState // what schema_migrations held when this driver last read or wrote it
@@ -201,13 +204,11 @@ func advisoryKey(schema, table string) int64 {
 	return int64(sum)
 }
 
-// Close releases a lease still held, and closes the *sql.DB if Open made it.
+// Close stops a Lock still waiting, releases a lease still held, and closes the *sql.DB if Open made it.
 func (d *Driver) Close() error {
 	var errs []error
-	if d.locked.Load() {
-		if err := d.Unlock(); err != nil && !errors.Is(err, database.ErrNotLocked) {
-			errs = append(errs, err)
-		}
+	if err := d.Unlock(); err != nil && !errors.Is(err, database.ErrNotLocked) {
+		errs = append(errs, err)
 	}
 	if d.interrupt != nil {
 		d.interrupt()

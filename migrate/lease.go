@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -50,29 +51,74 @@ func defaultHolder() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// Lock takes the migrations table's lease. A second Lock on the same Driver fails at once with
-// database.ErrLocked, as golang-migrate's tests expect. Otherwise it tries to take the lease row
-// with one INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at < now(), so that a lease is only
-// ever taken over after it expired, and retries until the lock timeout. While held, the lease is
-// renewed in the background, including during long Batch jobs.
+// Lock takes the migrations table's lease. A second Lock on the same Driver while it holds the
+// lease fails at once with database.ErrLocked, as golang-migrate's tests expect. Otherwise it
+// tries to take the lease row with one INSERT ... ON CONFLICT DO UPDATE ... WHERE expires_at <
+// now(), so that a lease is only ever taken over after it expired, and retries until the lock
+// timeout. While held, the lease is renewed in the background, including during long Batch jobs.
+//
+// golang-migrate gives up on Lock at its own Migrate.LockTimeout and leaves the call running. A
+// Lock called while an earlier one still waits joins it rather than starting a second attempt, and
+// Close (or Unlock) stops a waiting Lock and releases a lease it took after its caller gave up.
 func (d *Driver) Lock() error {
-	if !d.locked.CompareAndSwap(false, true) {
+	d.lockMu.Lock()
+	if d.lease != nil {
+		d.lockMu.Unlock()
 		return database.ErrLocked
 	}
-	l, err := d.acquire()
-	if err != nil {
-		d.locked.Store(false)
-		return err
+	a := d.acquiring
+	if a == nil {
+		ctx, cancel := context.WithCancel(d.ctx)
+		a = &acquisition{cancel: cancel, done: make(chan struct{})}
+		d.acquiring = a
+		go d.runAcquisition(ctx, a)
 	}
-	d.lease = l
-	// Whatever this driver saw of the version before may be stale now: another migrator may have
-	// worked in between.
-	d.setState(versionState{})
-	go d.renew(l)
-	return nil
+	d.lockMu.Unlock()
+	<-a.done
+	return a.err
 }
 
-func (d *Driver) acquire() (*lease, error) {
+// acquisition is a Lock in progress; done closes when it has ended, with err set.
+type acquisition struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// runAcquisition takes the lease for a, and installs it unless a was cancelled meanwhile (by
+// Close or Unlock): then nobody waits for it any more, and it is released at once.
+func (d *Driver) runAcquisition(ctx context.Context, a *acquisition) {
+	defer a.cancel()
+	l, err := d.acquire(ctx)
+	d.lockMu.Lock()
+	d.acquiring = nil
+	if err == nil && ctx.Err() != nil {
+		d.lockMu.Unlock()
+		err = errors.Join(fmt.Errorf("migrate: the lock was given up while it was being taken: %w", database.ErrLocked), d.deleteLease())
+		a.err = err
+		close(a.done)
+		return
+	}
+	if err == nil {
+		d.lease = l
+		// Whatever this driver saw of the version before may be stale now: another migrator
+		// may have worked in between.
+		d.setState(versionState{})
+		go d.renew(l)
+	}
+	a.err = err
+	d.lockMu.Unlock()
+	close(a.done)
+}
+
+// heldLease is the lease this driver holds, or nil.
+func (d *Driver) heldLease() *lease {
+	d.lockMu.Lock()
+	defer d.lockMu.Unlock()
+	return d.lease
+}
+
+func (d *Driver) acquire(ctx context.Context) (*lease, error) {
 	deadline := time.Now().Add(d.cfg.LockTimeout)
 	wait := 100 * time.Millisecond
 	for {
@@ -90,7 +136,7 @@ func (d *Driver) acquire() (*lease, error) {
 		// The last try comes at the deadline itself.
 		t := time.NewTimer(min(wait, left))
 		select {
-		case <-d.ctx.Done():
+		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("migrate: interrupted while waiting for the lock: %w", database.ErrLocked)
 		case <-t.C:
@@ -144,13 +190,18 @@ func (d *Driver) LeaseHolder() (*LeaseInfo, error) {
 	return &info, nil
 }
 
-// renew extends the lease every third of its length until Unlock. A renewal that finds the row
+// renew extends the lease every third of its length (or every d.renewEvery, which tests set)
+// until Unlock. A renewal that finds the row
 // taken by someone else marks the lease lost; the guards in SetVersion and in every Batch job
 // then refuse to go on. A renewal that fails for another reason (the network) is tried again at
 // the next tick: the lease has two more thirds to live.
 func (d *Driver) renew(l *lease) {
 	defer close(l.done)
-	t := time.NewTicker(d.cfg.LockLease / 3)
+	every := d.cfg.LockLease / 3
+	if d.renewEvery > 0 {
+		every = d.renewEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -179,25 +230,36 @@ func (d *Driver) renew(l *lease) {
 }
 
 // Unlock stops renewing the lease and deletes the row, if it is still this driver's. It works
-// after Interrupt.
+// after Interrupt. A Lock still waiting is stopped, and a lease it takes meanwhile released; with
+// no lease held, Unlock then returns database.ErrNotLocked.
 func (d *Driver) Unlock() error {
-	if !d.locked.Load() {
+	d.lockMu.Lock()
+	a, l := d.acquiring, d.lease
+	d.lease = nil
+	d.lockMu.Unlock()
+	if a != nil {
+		a.cancel()
+		<-a.done
+	}
+	if l == nil {
 		return database.ErrNotLocked
 	}
-	l := d.lease
 	close(l.stop)
 	<-l.done
-	ctx, cancel := d.metaContext()
-	defer cancel()
-	_, err := d.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE name = %s AND holder = %s`,
-		d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder)))
-	d.lease = nil
-	d.locked.Store(false)
-	if err != nil {
+	if err := d.deleteLease(); err != nil {
 		// The lease will expire by itself; say when, so nobody waits in vain.
 		return fmt.Errorf("migrate: releasing the lock (it expires by itself within %s): %w", d.cfg.LockLease, err)
 	}
 	return nil
+}
+
+// deleteLease deletes the lease row if this driver holds it.
+func (d *Driver) deleteLease() error {
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	_, err := d.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE name = %s AND holder = %s`,
+		d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder)))
+	return err
 }
 
 // intervalLiteral writes d as a PostgreSQL interval in milliseconds.

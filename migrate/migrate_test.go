@@ -305,15 +305,18 @@ func TestLeaseTakeOver(t *testing.T) {
 }
 
 // TestLeaseRenewal: a lease shorter than the time it is held stays held, because it is renewed.
+// The renewal comes every 100ms instead of every third of the lease, so one lease (1s, the
+// shortest allowed) and a margin are enough to wait.
 func TestLeaseRenewal(t *testing.T) {
 	t.Parallel()
 	acct := cartotest.New(t)
-	d := openDriver(t, acct, "x-lock-lease=1500ms")
+	d := openDriver(t, acct, "x-lock-lease=1s")
+	cmigrate.SetRenewEvery(d, 100*time.Millisecond)
 	if err := d.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3500 * time.Millisecond) // more than two leases
-	other := openDriver(t, acct, "x-lock-timeout=1s")
+	time.Sleep(1300 * time.Millisecond) // more than the lease
+	other := openDriver(t, acct, "x-lock-timeout=200ms")
 	if err := other.Lock(); !errors.Is(err, database.ErrLocked) {
 		t.Fatalf("a renewed lease was taken over: %v", err)
 	}

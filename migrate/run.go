@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/batch"
 	"github.com/gocarto/carto/internal/pgscan"
 )
@@ -49,11 +50,13 @@ const cancelTimeout = 30 * time.Second
 // each part on its own, and a failure in the middle would leave it half applied.
 //
 // A failure is a *MigrationError naming the migration, the statement that failed and
-// PostgreSQL's message; the version stays dirty.
+// PostgreSQL's message, and its Outcome: rolled back (the version stays dirty), not run (refused
+// before any job was made; the version is put back as it was), or unknown (contact was lost and
+// the job may have committed: read the version once the job has ended).
 func (d *Driver) Run(migration io.Reader) error {
 	started := time.Now()
 	mig := d.currentMigration() // again below, once the version is known
-	fail := func(err error) error {
+	fail := func(err error) *MigrationError {
 		e := &MigrationError{Version: mig.version, Down: mig.down, Target: mig.target, Err: err}
 		switch {
 		case errors.Is(err, ErrTooLarge):
@@ -63,12 +66,20 @@ func (d *Driver) Run(migration io.Reader) error {
 		}
 		return e
 	}
+	// notRun fails a migration for which no job was made: nothing of it ran, so the dirty mark
+	// golang-migrate set just before is put back, and the database reads as it did.
+	notRun := func(err error) error {
+		e := fail(err)
+		e.Outcome = OutcomeNotRun
+		e.Restored = d.restoreVersion()
+		return e
+	}
 	if d.ctx.Err() != nil {
-		return fail(fmt.Errorf("%w before it started", ErrInterrupted))
+		return notRun(fmt.Errorf("%w before it started", ErrInterrupted))
 	}
 	body, err := readMigration(migration)
 	if err != nil {
-		return fail(err)
+		return notRun(err)
 	}
 	stmts, ok := splitStatements(body)
 	if ok && len(stmts) == 0 {
@@ -76,18 +87,18 @@ func (d *Driver) Run(migration io.Reader) error {
 	}
 	if ok {
 		if err := checkTransactionControl(stmts); err != nil {
-			return fail(err)
+			return notRun(err)
 		}
 	}
 	if !d.getState().known {
 		if _, _, err := d.Version(); err != nil {
-			return fail(err)
+			return fail(err) // nothing ran, but without the version nothing can be put back
 		}
 		mig = d.currentMigration()
 	}
-	if l := d.lease; l != nil {
+	if l := d.heldLease(); l != nil {
 		if err := l.lostErr(); err != nil {
-			return fail(err)
+			return fail(err) // nothing ran; the version is another migrator's to fix now
 		}
 	}
 
@@ -103,27 +114,35 @@ func (d *Driver) Run(migration io.Reader) error {
 		q = d.jobSQL(body, stmts, clean, marked, nonce, mig)
 	}
 	if n := d.jobLen(q); n > BatchLimit {
-		return fail(fmt.Errorf("%w: its Batch job would be %d characters of JSON (the migration is %d bytes), over the Batch SQL API's limit of %d (16 KiB); split it into several migrations, and load bulk data with the COPY or Import API",
+		return notRun(fmt.Errorf("%w: its Batch job would be %d characters of JSON (the migration is %d bytes), over the Batch SQL API's limit of %d (16 KiB); split it into several migrations, and load bulk data with the COPY or Import API",
 			ErrTooLarge, n, len(body), BatchLimit))
 	}
 
 	ev := Event{Version: mig.version, Down: mig.down, Started: started}
-	job, err := d.createJob(q)
-	if err != nil {
-		if d.ctx.Err() != nil {
-			return fail(fmt.Errorf("%w while its Batch job was being created: %v", ErrInterrupted, err))
-		}
-		return fail(fmt.Errorf("creating the Batch job: %w", err))
-	}
-	ev.Job, ev.Created = job, time.Now()
-	d.emit(ev)
-
-	final, err := d.jobs.Wait(d.ctx, job.ID, batch.PollInterval(pollMin, pollMax), batch.OnChange(func(j *batch.Job) {
+	created := false
+	onChange := batch.OnChange(func(j *batch.Job) {
 		ev.Job = j
-		ev.Changes++
+		if !created {
+			// The create answer: the job exists from here on.
+			created, ev.Created = true, time.Now()
+		} else {
+			ev.Changes++
+		}
 		d.emit(ev)
-	}))
-	if err != nil && d.ctx.Err() != nil {
+	})
+	poll := batch.PollInterval(pollMin, pollMax)
+	var final *batch.Job
+	if d.cfg.BatchTimeout > 0 {
+		final, err = d.jobs.RunJob(d.ctx, batch.JobSpec{Queries: []batch.Query{{SQL: q, Timeout: d.cfg.BatchTimeout}}}, poll, onChange)
+	} else {
+		final, err = d.jobs.Run(d.ctx, q, poll, onChange)
+	}
+	if final == nil {
+		return d.createFailed(fail, notRun, err)
+	}
+	job := final
+
+	if err != nil && d.ctx.Err() != nil && !errors.As(err, new(*batch.JobError)) {
 		final, err = d.cancelJob(job.ID)
 		if err == nil && final.Status == batch.Done {
 			// The job finished before the DELETE reached it: the migration is applied, and
@@ -132,11 +151,12 @@ func (d *Driver) Run(migration io.Reader) error {
 			d.applied(clean, mig)
 			return nil
 		}
-		e := fail(fmt.Errorf("%w: its Batch job was cancelled on the server and rolled back", ErrInterrupted)).(*MigrationError)
+		e := fail(fmt.Errorf("%w: its Batch job was cancelled on the server and rolled back", ErrInterrupted))
 		e.JobID = job.ID
 		if err != nil {
-			e.Err = errors.Join(e.Err, err)
-			e.Reason = fmt.Sprintf("interrupted; cancelling Batch job %s failed (%v), it may still run", job.ID, err)
+			e.Err = errors.Join(fmt.Errorf("%w: cancelling its Batch job %s failed, and it may have committed or still run", ErrInterrupted, job.ID), err)
+			e.Outcome = OutcomeUnknown
+			e.Reason = fmt.Sprintf("interrupted, and cancelling its Batch job failed (%v): whether it was applied is unknown", err)
 			d.setState(versionState{}) // the job may yet record the version clean
 		}
 		d.finish(ev, final)
@@ -147,32 +167,70 @@ func (d *Driver) Run(migration io.Reader) error {
 	var jobErr *batch.JobError
 	switch {
 	case errors.As(err, &jobErr):
-		e := fail(err).(*MigrationError)
+		e := fail(err)
 		e.JobID, e.Reason = job.ID, jobErr.FailedReason
 		if jobErr.Status != batch.Failed {
 			// Someone cancelled it (a DELETE from elsewhere): it was rolled back all the same.
 			e.Reason = fmt.Sprintf("its Batch job ended %s, not by this migrator", jobErr.Status)
 			return e
 		}
-		if marked && !strings.HasPrefix(jobErr.FailedReason, guardPrefix) {
+		if strings.HasPrefix(jobErr.FailedReason, guardPrefix) {
+			return e
+		}
+		if marked {
 			d.locateFailure(e, stmts, nonce)
+		}
+		if e.StatementIndex == 0 && ok {
+			// No statement began: PostgreSQL refused the text before running any of it.
+			d.locateSyntaxError(e, stmts, jobErr.FailedReason)
 		}
 		return e
 	case err != nil:
-		e := fail(fmt.Errorf("waiting for Batch job %s (it may still run): %w", job.ID, err)).(*MigrationError)
-		e.JobID = job.ID
+		e := fail(fmt.Errorf("lost contact while waiting for Batch job %s, which may have committed the migration or may still run: %w", job.ID, err))
+		e.JobID, e.Outcome = job.ID, OutcomeUnknown
 		d.setState(versionState{}) // the job may yet record the version clean
 		return e
-	case final == nil || final.Status != batch.Done:
-		e := fail(fmt.Errorf("the Batch job %s ended %s", job.ID, statusOf(final))).(*MigrationError)
+	case final.Status != batch.Done:
+		e := fail(fmt.Errorf("the Batch job %s ended %s", job.ID, statusOf(final)))
 		e.JobID = job.ID
-		if final != nil && final.FailedReason != "" {
+		if final.FailedReason != "" {
 			e.Reason = final.FailedReason
 		}
 		return e
 	}
 	d.applied(clean, mig)
 	return nil
+}
+
+// createFailed reports a job whose creation failed. When the server refused it, or the request
+// never left this process, no job exists; otherwise (the answer was lost) one may.
+func (d *Driver) createFailed(fail func(error) *MigrationError, notRun func(error) error, err error) error {
+	var ce *carto.Error
+	refused := errors.As(err, &ce) && (!ce.Sent || ce.StatusCode >= 400 && ce.StatusCode < 500)
+	if d.ctx.Err() != nil {
+		err = fmt.Errorf("%w while its Batch job was being created: %w", ErrInterrupted, err)
+	} else {
+		err = fmt.Errorf("creating the Batch job: %w", err)
+	}
+	if refused {
+		return notRun(err)
+	}
+	e := fail(fmt.Errorf("%w; the job may have been created and may run", err))
+	e.Outcome = OutcomeUnknown
+	d.setState(versionState{}) // a job may yet record the version clean
+	return e
+}
+
+// restoreVersion puts schema_migrations back as it was before golang-migrate marked it dirty for
+// the migration that Run refused, and tells whether it did.
+func (d *Driver) restoreVersion() bool {
+	d.mu.Lock()
+	prev, cur := d.prev, d.state
+	d.mu.Unlock()
+	if !prev.known || !cur.known || !cur.dirty || prev.dirty {
+		return false
+	}
+	return d.SetVersion(prev.version, false) == nil
 }
 
 // applied notes that the job recorded the version clean, so that golang-migrate's SetVersion
@@ -293,13 +351,6 @@ func (d *Driver) jobLen(q string) int {
 	return len(`{"query":}`) + jsStringLen(q)
 }
 
-func (d *Driver) createJob(q string) (*batch.Job, error) {
-	if d.cfg.BatchTimeout > 0 {
-		return d.jobs.CreateJob(d.ctx, batch.JobSpec{Queries: []batch.Query{{SQL: q, Timeout: d.cfg.BatchTimeout}}})
-	}
-	return d.jobs.Create(d.ctx, q)
-}
-
 // cancelJob cancels the job after an interrupt, on a context of its own (the driver's has ended),
 // and waits until the server reports it final, so that no query of it is left running when Run
 // returns.
@@ -346,4 +397,57 @@ func randomNonce() int64 {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return int64(binary.BigEndian.Uint32(b[:])>>1) + 1
+}
+
+// locateSyntaxError finds the statement PostgreSQL refused to parse. A syntax error stops the
+// whole job before its first statement runs, so no marker tells which one it was. PostgreSQL
+// parses every statement of a simple-query string before it runs the first, so a probe that
+// starts with a statement failing at run time (1/0) and goes on with the first k statements of
+// the migration answers with the syntax error when it lies among them, and with the division by
+// zero otherwise; nothing of the migration ever runs. A binary search over k costs a few small
+// SQL API requests, on the failure path only.
+func (d *Driver) locateSyntaxError(e *MigrationError, stmts []statement, reason string) {
+	ctx, cancel := d.metaContext()
+	defer cancel()
+	// inPrefix tells whether the first k statements hold the error; ok is false when the probe
+	// answered something else (the network), and the search gives up.
+	inPrefix := func(k int) (in, ok bool) {
+		var b strings.Builder
+		b.WriteString("SELECT 1/0 AS cartomigrate_parse_probe;\n")
+		for _, s := range stmts[:k] {
+			b.WriteString(s.Text)
+			if !strings.HasSuffix(strings.TrimSpace(s.Text), ";") {
+				b.WriteString(";")
+			}
+			b.WriteString("\n")
+		}
+		_, err := d.db.ExecContext(ctx, b.String())
+		switch {
+		case err == nil:
+			return false, false // 1/0 ran: this server does not parse first
+		case strings.Contains(err.Error(), reason):
+			return true, true
+		case strings.Contains(err.Error(), "division by zero"):
+			return false, true
+		}
+		return false, false
+	}
+	if in, ok := inPrefix(len(stmts)); !in || !ok {
+		return
+	}
+	lo, hi := 1, len(stmts) // the smallest k whose prefix holds the error is in [lo, hi]
+	for lo < hi {
+		mid := (lo + hi) / 2
+		in, ok := inPrefix(mid)
+		if !ok {
+			return
+		}
+		if in {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	s := stmts[lo-1]
+	e.Statement, e.StatementIndex, e.Statements, e.Line = strings.TrimSpace(s.Text), lo, len(stmts), s.Line
 }

@@ -71,6 +71,9 @@ func (d *Driver) SetVersion(version int, dirty bool) error {
 	if _, err := d.db.ExecContext(ctx, q); err != nil {
 		// The row is unknown now: the request may have committed before the answer was lost.
 		d.setState(versionState{})
+		if strings.Contains(err.Error(), guardPrefix) {
+			return fmt.Errorf("migrate: recording version %s in %s: %w: %w", versionString(version, dirty), d.cfg.MigrationsTable, ErrConflict, err)
+		}
 		return fmt.Errorf("migrate: recording version %s in %s: %w", versionString(version, dirty), d.cfg.MigrationsTable, err)
 	}
 	d.mu.Lock()
@@ -83,7 +86,7 @@ func (d *Driver) SetVersion(version int, dirty bool) error {
 // is still ours (when this driver locked) and schema_migrations holds what we last saw there
 // (when we saw anything). doing names the action refused, for the message.
 func (d *Driver) writeGuards(b *strings.Builder, doing string) {
-	if d.locked.Load() {
+	if d.heldLease() != nil {
 		fmt.Fprintf(b, "  IF NOT EXISTS (SELECT 1 FROM %s WHERE name = %s AND holder = %s) THEN\n    RAISE EXCEPTION USING MESSAGE = %s;\n  END IF;\n",
 			d.lockTable, pgscan.QuoteLiteral(d.cfg.MigrationsTable), pgscan.QuoteLiteral(d.cfg.Holder),
 			pgscan.QuoteLiteral(guardPrefix+"the lock on "+d.cfg.MigrationsTable+" is no longer held by "+d.cfg.Holder+" (its lease expired and another migrator took it); not "+doing))
