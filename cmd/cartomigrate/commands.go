@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"strconv"
 
 	gomigrate "github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
+
+	cmigrate "github.com/gocarto/carto/migrate"
 )
 
 func (c *cli) up(g *globalFlags, args []string) error {
@@ -107,22 +110,39 @@ func (s *session) result(g *globalFlags, err error) error {
 	case err != nil:
 		return s.explain(err)
 	}
-	if s.stopping.Load() {
-		if v, dirty, err := s.drv.Version(); err == nil {
-			s.c.con.Println("Stopped; the database is at", versionName(v)+map[bool]string{true: " (dirty)"}[dirty])
-		}
-	}
 	s.c.finished(g)
 	if g.verbose && s.prog.Jobs > 0 {
 		p := s.prog
 		s.c.con.Printf("%d Batch jobs: %s in migrations (create %s, wait %s); server-side %s; noticed %s after they ended\n",
 			p.Jobs, round(p.Total), round(p.Create), round(p.Wait), round(p.Server), round(p.PollLag))
 	}
+	if s.stopping.Load() {
+		// Stopped early on request: the command did not do what it was asked, so it fails,
+		// as an interrupted command should, and says how far it got.
+		msg := "error: interrupted: stopped after the running migration"
+		if v, dirty, err := s.drv.Version(); err == nil {
+			msg += "; the database is at " + versionName(v)
+			if dirty {
+				msg += " (dirty)"
+			}
+		}
+		return &exitErr{code: exitError, msg: msg}
+	}
 	return nil
 }
 
 func (c *cli) force(g *globalFlags, args []string) error {
-	fs, err := c.subFlags("force", forceUsage, args, nil)
+	ifDirty := -2 // not given
+	fs, err := c.subFlags("force", forceUsage, args, func(fs *flag.FlagSet) {
+		fs.Func("if-dirty", "Force only if the version is still `N` (dirty): refuse if a migration's job recorded it meanwhile", func(v string) error {
+			n, err := strconv.ParseInt(v, 10, 63)
+			if err != nil || n < -1 {
+				return errors.New("want a version >= -1")
+			}
+			ifDirty = int(n)
+			return nil
+		})
+	})
 	if err != nil {
 		return err
 	}
@@ -144,7 +164,25 @@ func (c *cli) force(g *globalFlags, args []string) error {
 	if err := s.drv.Lock(); err != nil {
 		return err
 	}
+	// Reading the version first arms SetVersion's guard: should a migration's Batch job still
+	// run and record its version clean, SetVersion waits for it (both take the migrations
+	// table's advisory lock) and then refuses, instead of recording as not applied a migration
+	// that just committed.
+	cur, dirty, err := s.drv.Version()
+	if err != nil {
+		return errors.Join(err, s.drv.Unlock())
+	}
+	if ifDirty != -2 && (cur != ifDirty || !dirty) {
+		state := versionName(cur)
+		if dirty {
+			state += " (dirty)"
+		}
+		return errors.Join(fmt.Errorf("nothing forced: the database is at %s, not %s (dirty) as -if-dirty expects; a migration's Batch job that was still running has recorded it, so run the migrations again to go on", state, versionName(ifDirty)), s.drv.Unlock())
+	}
 	if err := s.drv.SetVersion(int(v), false); err != nil {
+		if errors.Is(err, cmigrate.ErrConflict) {
+			err = fmt.Errorf("%w\nNothing was forced: the version changed while force waited (a migration's Batch job recorded it, or\nanother migrator wrote it). Run `cartomigrate version` to see where the database is now", err)
+		}
 		return errors.Join(err, s.drv.Unlock())
 	}
 	if err := s.drv.Unlock(); err != nil {
@@ -170,9 +208,9 @@ func (c *cli) version(g *globalFlags, args []string) error {
 	case v == database.NilVersion:
 		return gomigrate.ErrNilVersion
 	case dirty:
-		c.con.Printf("%v (dirty)\n", v)
+		c.con.Printf("version %v (dirty)\n", v)
 	default:
-		c.con.Println(v)
+		c.con.Printf("version %v\n", v)
 	}
 	return nil
 }

@@ -7,7 +7,8 @@
 //	cartomigrate -path migrations up
 //
 // Output goes to stderr. Exit status: 0 on success (also "no change"), 1 on errors, 2 on usage
-// errors. Ctrl-C once stops after the running migration; a second Ctrl-C cancels its Batch job on
+// errors. Ctrl-C once stops after the running migration (exit status 1, saying the version
+// reached); a second Ctrl-C cancels its Batch job on
 // the server (rolling it back), releases the lock and leaves the version dirty.
 package main
 
@@ -130,6 +131,7 @@ func (c *cli) run(args []string) int {
 	case "drop":
 		err = c.drop(&g, rest)
 	default:
+		c.con.Printf("error: unknown command %q\n\n", cmd)
 		printUsage(c.con.w)
 		return exitUsage
 	}

@@ -129,14 +129,14 @@ func TestUpDownGotoVersion(t *testing.T) {
 	code, out = runCLI(t, env, "", "-path", path, "up")
 	expect(t, code, out, 0, "3/u add_service_area", "6/u normalize_category_trigger")
 	code, out = runCLI(t, env, "", "version")
-	expect(t, code, out, 0, "6\n")
+	expect(t, code, out, 0, "version 6\n")
 	code, out = runCLI(t, env, "", "-path", path, "up")
 	expect(t, code, out, 0, "no change")
 
 	code, out = runCLI(t, env, "", "-path", path, "down", "2")
 	expect(t, code, out, 0, "6/d normalize_category_trigger", "5/d places_near_function")
 	code, out = runCLI(t, env, "", "version")
-	expect(t, code, out, 0, "4\n")
+	expect(t, code, out, 0, "version 4\n")
 	code, out = runCLI(t, env, "", "-path", path, "goto", "5")
 	expect(t, code, out, 0, "5/u places_near_function")
 	code, out = runCLI(t, env, "", "-path", path, "goto", "5")
@@ -175,13 +175,17 @@ func TestFailureDirtyAndForce(t *testing.T) {
 		t.Error("the failed migration was not rolled back")
 	}
 	code, out = runCLI(t, env, "", "version")
-	expect(t, code, out, 0, "2 (dirty)")
+	expect(t, code, out, 0, "version 2 (dirty)")
 	code, out = runCLI(t, env, "", "-source", "file://"+dir, "-prefetch", "1", "up")
-	expect(t, code, out, 1, "error: Dirty database version 2. Fix and force version.", "cartomigrate force 1")
-	code, out = runCLI(t, env, "", "force", "1")
+	expect(t, code, out, 1, "error: Dirty database version 2. Fix and force version.", "cartomigrate force -if-dirty 2 1")
+	code, out = runCLI(t, env, "", "force", "-if-dirty", "2", "1")
 	expect(t, code, out, 0)
+	// Once the version is no longer 2 (dirty), -if-dirty refuses: had a migration's job recorded
+	// 2, forcing 1 would make the migration run twice.
+	code, out = runCLI(t, env, "", "force", "-if-dirty", "2", "1")
+	expect(t, code, out, 1, "nothing forced: the database is at version 1, not version 2 (dirty)")
 	code, out = runCLI(t, env, "", "version")
-	expect(t, code, out, 0, "1\n")
+	expect(t, code, out, 0, "version 1\n")
 	code, out = runCLI(t, env, "", "force", "-1")
 	expect(t, code, out, 0)
 	code, out = runCLI(t, env, "", "version")
@@ -250,9 +254,9 @@ func TestUsage(t *testing.T) {
 		wants []string
 	}{
 		{nil, 2, []string{"Usage: cartomigrate OPTIONS COMMAND"}},
-		{[]string{"frobnicate"}, 2, []string{"Commands:"}},
+		{[]string{"frobnicate"}, 2, []string{"error: unknown command \"frobnicate\"", "Commands:"}},
 		{[]string{"-nope", "up"}, 2, []string{"flag provided but not defined: -nope"}},
-		{[]string{"-help"}, 0, []string{"create [-ext E]", "goto V", "up [N]", "down [N] [-all]", "drop [-f]", "force V", "version      Print"}},
+		{[]string{"-help"}, 0, []string{"create [-ext E]", "goto V", "up [N]", "down [N] [-all]", "drop [-f]", "force [-if-dirty N] V", "version      Print"}},
 		{[]string{"-version"}, 0, []string{"0."}},
 		{[]string{"up", "-help"}, 0, []string{"up [N]       Apply all or N up migrations"}},
 		{[]string{"up", "many"}, 2, []string{"error: can't read limit argument N"}},
@@ -287,7 +291,7 @@ func TestAPIKeyFromEnvironment(t *testing.T) {
 	code, out := runCLI(t, map[string]string{"CARTO_DATABASE_URL": noKey}, "", "force", "3")
 	expect(t, code, out, 0)
 	code, out = runCLI(t, map[string]string{"CARTO_DATABASE_URL": noKey}, "", "version")
-	expect(t, code, out, 0, "3\n")
+	expect(t, code, out, 0, "version 3\n")
 }
 
 func TestConsoleLiveLine(t *testing.T) {

@@ -137,9 +137,9 @@ func (s *session) close() {
 	}
 }
 
-// explain turns errors that leave the database dirty into a message that says what state it is
-// in and how to get out. A failed or cancelled migration's job was one transaction and was rolled
-// back, so the database is still where it was before the migration: force records that.
+// explain turns errors that leave the database dirty, or in doubt, into a message that says what
+// state it is in and how to get out. It never advises a force that could record as not applied a
+// migration that committed: that is how a migration comes to run twice.
 func (s *session) explain(err error) error {
 	var me *cmigrate.MigrationError
 	var dirty gomigrate.ErrDirty
@@ -152,7 +152,16 @@ func (s *session) explain(err error) error {
 		if !me.Down {
 			at = s.prevVersion(me.Version)
 		}
-		if errors.Is(err, cmigrate.ErrInterrupted) {
+		switch {
+		case me.Outcome == cmigrate.OutcomeUnknown:
+			return fmt.Errorf("%w\nWhether the migration was applied is unknown: its Batch job may have committed it, may still be queued or running, or may have failed.\n%s",
+				err, findOut(me.Target, at))
+		case me.Outcome == cmigrate.OutcomeNotRun && me.Restored:
+			return fmt.Errorf("%w\nNothing of it ran, and the database is still at %s", err, versionName(at))
+		case me.Outcome == cmigrate.OutcomeNotRun:
+			return fmt.Errorf("%w\nNothing of it ran, but version %d is left dirty: run `cartomigrate force %d` to record that the database is still at %s",
+				err, me.Target, at, versionName(at))
+		case errors.Is(err, cmigrate.ErrInterrupted):
 			return fmt.Errorf("%w\nVersion %d is left dirty. The migration ran as one transaction, which was cancelled and rolled back, so the database is still at %s:\nrun `cartomigrate force %d` to record that, then run the migrations again",
 				err, me.Target, versionName(at), at)
 		}
@@ -160,10 +169,25 @@ func (s *session) explain(err error) error {
 			err, me.Target, versionName(at), at)
 	case errors.As(err, &dirty):
 		prev := s.prevVersion(dirty.Version)
-		return fmt.Errorf("%w\nA migration to version %d failed, was cancelled, or is still running as a Batch job. cartomigrate's jobs record their version\nclean in the same transaction as the migration, so it was not applied: if it was `up` to %d, the database is at %s\n(`cartomigrate force %d`); if it was a down migration, force the version it started from",
-			err, dirty.Version, dirty.Version, versionName(prev), prev)
+		return fmt.Errorf("%w\nA migration to version %d failed, was cancelled, or its Batch job is still queued or running (cartomigrate's jobs\nrecord their version clean in the same transaction as the migration, so while it is dirty the migration is not applied).\nIf it was `up` to %d, the database is at %s: %s.\nIf it was a down migration, force the version it started from",
+			err, dirty.Version, dirty.Version, versionName(prev), safeForce(dirty.Version, prev))
 	}
 	return err
+}
+
+// safeForce is the force that records that a migration to target, from at, was not applied: it
+// refuses if the migration's job has recorded target meanwhile. A job still queued then refuses
+// to run (its guard finds the version changed), and one running makes force wait for it.
+func safeForce(target, at int) string {
+	return fmt.Sprintf("`cartomigrate force -if-dirty %d %d` records that; it refuses if the migration's job records version %d first\n(it waits for a running one), and a job that has not started then refuses to run", target, at, target)
+}
+
+// findOut says how to learn whether a migration to target, from the version at, was applied.
+func findOut(target, at int) string {
+	return fmt.Sprintf("Do not force version %d before you know: over an applied migration, that makes the migration run again.\n"+
+		"Run `cartomigrate version`. `version %d` means the migration was applied: run the migrations again to go on.\n"+
+		"`version %d (dirty)` means it was not applied, or its job is still queued or running: then\n%s.",
+		at, target, target, safeForce(target, at))
 }
 
 // prevVersion is the migration before v in the source, or -1 when there is none.

@@ -49,8 +49,14 @@ func buildBinary(t *testing.T) string {
 // startBinary runs the binary with args and the account in CARTO_DATABASE_URL.
 func startBinary(t *testing.T, bin string, acct *cartotest.Account, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
+	return startBinaryEnv(t, bin, acct.DSN(), args...)
+}
+
+// startBinaryEnv runs the binary with args and dsn in CARTO_DATABASE_URL.
+func startBinaryEnv(t *testing.T, bin, dsn string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "CARTO_DATABASE_URL="+acct.DSN())
+	cmd.Env = append(os.Environ(), "CARTO_DATABASE_URL="+dsn)
 	out := &syncBuffer{}
 	cmd.Stderr = out
 	cmd.Stdout = out
@@ -155,14 +161,15 @@ func TestSecondInterruptCancelsJob(t *testing.T) {
 		t.Error("the lock was not released")
 	}
 	code, vout := runCLI(t, map[string]string{"CARTO_DATABASE_URL": acct.DSN()}, "", "version")
-	expect(t, code, vout, 0, "1 (dirty)")
+	expect(t, code, vout, 0, "version 1 (dirty)")
 	// The way out the message gave works.
 	code, vout = runCLI(t, map[string]string{"CARTO_DATABASE_URL": acct.DSN()}, "", "force", "-1")
 	expect(t, code, vout, 0)
 }
 
 // TestFirstInterruptStopsAfterMigration: one Ctrl-C lets the running migration finish and stops
-// before the next, with exit status 0 and a clean version.
+// before the next, with a clean version; up did not finish, so it exits 1 and says where it
+// stopped.
 func TestFirstInterruptStopsAfterMigration(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
@@ -179,10 +186,10 @@ func TestFirstInterruptStopsAfterMigration(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	code := waitExit(t, cmd, 30*time.Second)
 	t.Logf("exit %d:\n%s", code, out.String())
-	if code != 0 {
-		t.Errorf("exit %d, want 0", code)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
 	}
-	for _, want := range []string{"Stopping after this running migration", "1/u a (", "Stopped; the database is at version 1"} {
+	for _, want := range []string{"Stopping after this running migration", "1/u a (", "error: interrupted: stopped after the running migration; the database is at version 1"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -191,7 +198,7 @@ func TestFirstInterruptStopsAfterMigration(t *testing.T) {
 		t.Error("want migration 1 applied and 2 not")
 	}
 	code, vout := runCLI(t, map[string]string{"CARTO_DATABASE_URL": acct.DSN()}, "", "version")
-	expect(t, code, vout, 0, "1\n")
+	expect(t, code, vout, 0, "version 1\n")
 }
 
 // TestMeasureExampleUp times `cartomigrate up` on migrations/example through the built binary,
@@ -269,5 +276,5 @@ func TestKilledDuringJob(t *testing.T) {
 	waitFor(t, "the job to finish", 30*time.Second, func() bool { return sleepingJobs(t, conn, acct) == 0 })
 	waitFor(t, "the table", 10*time.Second, func() bool { return tableExists(t, conn, acct.User, "after_kill") })
 	code, out := runCLI(t, map[string]string{"CARTO_DATABASE_URL": acct.DSN()}, "", "version")
-	expect(t, code, out, 0, "1\n")
+	expect(t, code, out, 0, "version 1\n")
 }

@@ -19,7 +19,8 @@ const (
 	Use -all to apply all down migrations`
 	dropUsage = `drop [-f]    Drop everything inside database
 	Use -f to bypass confirmation`
-	forceUsage   = `force V      Set version V but don't run migration (ignores dirty state)`
+	forceUsage = `force [-if-dirty N] V    Set version V but don't run migration (ignores dirty state)
+	Use -if-dirty N to force only while the version is N (dirty), as the error messages advise`
 	versionUsage = `version      Print current migration version`
 )
 
@@ -51,7 +52,7 @@ Commands:
   %s
   %s
 
-Ctrl-C once stops after the running migration; twice cancels its Batch job, which rolls it back,
+Ctrl-C once stops after the running migration (exit status 1); twice cancels its Batch job, which rolls it back,
 and leaves the version dirty.
 Exit status: 0 on success (also "no change"), 1 on errors, 2 on usage errors.
 
