@@ -68,6 +68,10 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "%d: %s", e.StatusCode, strings.Join(e.Messages, "; "))
 	case e.Err != nil:
 		b.WriteString(e.Err.Error())
+		// net/http's error names the symptom only; the fix is on the caller's side.
+		if strings.Contains(e.Err.Error(), "server gave HTTP response to HTTPS client") {
+			b.WriteString(" (the server speaks plain http: use an http:// base URL, or sslmode=disable in a carto:// DSN)")
+		}
 	default:
 		b.WriteString(strings.Join(e.Messages, "; "))
 	}

@@ -302,12 +302,17 @@ func redactDSN(dsn string) string {
 		// is recognised: the key sits in the opaque part or the path.
 		return strconv.Quote(u.Scheme + "://…")
 	}
-	// The userinfo is never shown: without "USER:" its user name may be the key.
+	// The key is never shown. The user name is, since the error is often about it, unless it
+	// could be a key pasted without "USER:" (key-shaped, or long and not a user name).
 	if u.User != nil {
+		name := u.User.Username()
+		if looksLikeKey(name) || !username.Valid(name) && !mayShow(name) {
+			name = "xxxxx"
+		}
 		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword("xxxxx", "xxxxx")
+			u.User = url.UserPassword(name, "xxxxx")
 		} else {
-			u.User = url.User("xxxxx")
+			u.User = url.User(name)
 		}
 	}
 	for _, seg := range strings.Split(u.Path, "/") {

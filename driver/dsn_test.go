@@ -105,6 +105,22 @@ func TestParseDSNErrors(t *testing.T) {
 	}
 }
 
+// TestDSNErrorsShowUser: only the key is secret. A DSN error shows the user name it is often
+// about, and the values of the known parameters, with the key blanked (issue 9, item 21).
+func TestDSNErrorsShowUser(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"carto://9lives:s3cret@host.example.com":                     `"carto://9lives:xxxxx@host.example.com"`,
+		"carto://alice:s3cret@alice.carto.com?timeout=soon":          `"carto://alice:xxxxx@alice.carto.com?timeout=soon"`,
+		"carto://alice@alice.carto.com/user/bob?client=app&x=1":      `"carto://alice@alice.carto.com/user/bob?client=app&x=xxxxx"`,
+		"carto://0123456789abcdef0123456789abcdef01234567@h.example": `"carto://xxxxx@h.example"`,
+	} {
+		_, err := ParseDSN(dsn)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseDSN(%q) = %v, want it to show %s", dsn, err, want)
+		}
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "8MiB": 8 << 20, "8M": 8 << 20, "512k": 512 << 10, "1GiB": 1 << 30, "3 KiB": 3 << 10, "100B": 100} {
 		got, err := parseSize(in)

@@ -27,6 +27,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -96,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	srv, err := cartolocal.New(startCtx, cfg)
 	cancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "cartolocal: %v\n", err)
+		fmt.Fprintln(stderr, prefixed(err))
 		return 1
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -137,8 +138,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_ = hs.Close()
 	}
 	if err := srv.Close(); err != nil {
-		logger.Printf("cartolocal: %v", err)
+		logger.Print(prefixed(err))
 		status = 1
 	}
 	return status
+}
+
+// prefixed is err's message with the command's name in front once: the package's errors already
+// start with it, and "cartolocal: cartolocal: ..." stuttered.
+func prefixed(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "cartolocal: ") {
+		return msg
+	}
+	return "cartolocal: " + msg
 }

@@ -213,3 +213,16 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("-h: exit %d, %s", code, errOut.String())
 	}
 }
+
+// TestErrorSaysCartolocalOnce: an error of the server is printed with the command's name once
+// (it printed "cartolocal: cartolocal: user ...").
+func TestErrorSaysCartolocalOnce(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--addr", "127.0.0.1:0", "--user", "9bad"}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
+	}
+	msg := errOut.String()
+	if !strings.HasPrefix(msg, "cartolocal: ") || strings.Contains(msg, "cartolocal: cartolocal:") || !strings.Contains(msg, `"9bad"`) {
+		t.Errorf("stderr %q", msg)
+	}
+}

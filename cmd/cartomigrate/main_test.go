@@ -270,6 +270,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"-database", "postgres://localhost/db", "version"}, 2, []string{"must be a carto:// URL"}},
 		{[]string{"-database", "carto://u:k@127.0.0.1:1/user/u", "up"}, 2, []string{"no migrations: give -path"}},
 		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u", "-path", "/nonexistent", "up"}, 1, []string{"failed to open source"}},
+		// The repository's migrations/ holds only the example's directory, as the README's
+		// first example once pointed at.
+		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u", "-path", "../../migrations", "up"}, 1, []string{"error: no migration files found in ../../migrations"}},
 		{[]string{"-database", "carto://u:secretkey@127.0.0.1:1/user/u", "version"}, 1, []string{"error: failed to open database"}},
 		{[]string{"-database", "carto://u:secret%zzkey@127.0.0.1:1/user/u", "version"}, 2, []string{"does not parse as a URL"}},
 		{[]string{"-database", "carto://u:secretkey@", "version"}, 1, []string{"invalid DSN"}},

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +45,12 @@ func (c *cli) open(g *globalFlags, withSource bool) (*session, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to open source, %q: %w", g.source, err)
 		}
+		// golang-migrate reports a directory without migrations as "first .: file does not
+		// exist" once it has the lock; say what it means, before any request.
+		if _, err := s.src.First(); errors.Is(err, fs.ErrNotExist) {
+			s.src.Close()
+			return nil, fmt.Errorf("no migration files found in %s (they are named VERSION_TITLE.up.sql and VERSION_TITLE.down.sql; subdirectories are not read)", sourceDir(g.source))
+		}
 	}
 	s.drv, err = cmigrate.Open(dbURL)
 	if err != nil {
@@ -67,6 +75,14 @@ func (c *cli) open(g *globalFlags, withSource bool) (*session, error) {
 	}
 	go s.handleSignals()
 	return s, nil
+}
+
+// sourceDir is the directory of a file:// source, for messages.
+func sourceDir(src string) string {
+	if dir, ok := strings.CutPrefix(src, "file://"); ok {
+		return dir
+	}
+	return src
 }
 
 // databaseURL is -database or $CARTO_DATABASE_URL, with -lock-timeout passed to the driver
