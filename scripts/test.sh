@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/prereqs.sh
 need_go
 need_postgis
+need_test_tools
 unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
 	echo "gofmt -l lists files that are not formatted (run gofmt -w on them):" >&2
