@@ -158,6 +158,9 @@ func (c *Cluster) start(ctx context.Context) error {
 		}
 	}
 	fresh := isEmptyDir(c.dataDir)
+	if !fresh {
+		c.waitForOrphanedPostmaster(ctx)
+	}
 	if err := c.prepareDataDir(ctx); err != nil {
 		return err
 	}
