@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}, accountAPIs...) {
 		a.Register(mux)
 	}
-	s.handler = httpapi.Recover(s.logf, mux)
+	s.handler = httpapi.Recover(s.logf, httpapi.SQLRouterCORS(mux))
 	return s, nil
 }
 

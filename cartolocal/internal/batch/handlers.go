@@ -116,9 +116,20 @@ func paramsLength(p httpapi.Params) int {
 	return jsLength(b)
 }
 
-// jobUser authenticates a Batch request: only the master key may use the Batch API (samples 60,
-// 61).
-func (js *Server) jobUser(r *http.Request, p httpapi.Params) (*users.User, *httpapi.Error) {
+// jobUser authenticates a Batch request as CARTO's job controller does: Carto-User once the
+// account is known, then only the master key may use the Batch API (samples 60, 61), then
+// Vary: Authorization.
+func (js *Server) jobUser(w http.ResponseWriter, r *http.Request, p httpapi.Params) (*users.User, *httpapi.Error) {
+	h := w.Header()
+	u, aerr := js.users.Resolve(r)
+	if name := r.PathValue("user"); name != "" {
+		h.Set("Carto-User", name)
+	} else if u != nil {
+		h.Set("Carto-User", u.Name)
+	}
+	if aerr != nil {
+		return nil, aerr
+	}
 	pr, aerr := js.users.Authenticate(r, p)
 	if aerr != nil {
 		return nil, aerr
@@ -126,6 +137,7 @@ func (js *Server) jobUser(r *http.Request, p httpapi.Params) (*users.User, *http
 	if !pr.Master {
 		return nil, &httpapi.Error{Status: http.StatusForbidden, Message: "permission denied"}
 	}
+	h.Set("Vary", "Authorization")
 	return pr.User, nil
 }
 
@@ -145,7 +157,7 @@ func (js *Server) writeJobError(w http.ResponseWriter, r *http.Request, err erro
 
 // readJobSubmission reads the job of a create or update request and who sends it, checking in
 // CARTO's order: the payload's size before the user or the key, then the query.
-func (js *Server) readJobSubmission(r *http.Request) (*users.User, *job, *httpapi.Error) {
+func (js *Server) readJobSubmission(w http.ResponseWriter, r *http.Request) (*users.User, *job, *httpapi.Error) {
 	jr, aerr := readJobRequest(r)
 	if aerr != nil {
 		return nil, nil, aerr
@@ -155,7 +167,7 @@ func (js *Server) readJobSubmission(r *http.Request) (*users.User, *job, *httpap
 			"Are you trying to import data?. Please, check out import api http://docs.cartodb.com/cartodb-platform/import-api/",
 			jr.payload, maxJobPayload, maxJobPayload/1024))
 	}
-	u, aerr := js.jobUser(r, jr.params)
+	u, aerr := js.jobUser(w, r, jr.params)
 	if aerr != nil {
 		return nil, nil, aerr
 	}
@@ -170,7 +182,7 @@ func (js *Server) readJobSubmission(r *http.Request) (*users.User, *job, *httpap
 }
 
 func (js *Server) serveCreate(w http.ResponseWriter, r *http.Request) {
-	u, j, aerr := js.readJobSubmission(r)
+	u, j, aerr := js.readJobSubmission(w, r)
 	if aerr != nil {
 		httpapi.WriteError(w, aerr)
 		return
@@ -192,7 +204,7 @@ func (js *Server) serveGet(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, aerr)
 		return
 	}
-	u, aerr := js.jobUser(r, p)
+	u, aerr := js.jobUser(w, r, p)
 	if aerr != nil {
 		httpapi.WriteError(w, aerr)
 		return
@@ -211,7 +223,7 @@ func (js *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, aerr)
 		return
 	}
-	u, aerr := js.jobUser(r, p)
+	u, aerr := js.jobUser(w, r, p)
 	if aerr != nil {
 		httpapi.WriteError(w, aerr)
 		return
@@ -240,7 +252,7 @@ func (js *Server) serveCancel(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, aerr)
 		return
 	}
-	u, aerr := js.jobUser(r, p)
+	u, aerr := js.jobUser(w, r, p)
 	if aerr != nil {
 		httpapi.WriteError(w, aerr)
 		return
@@ -280,7 +292,7 @@ func (js *Server) serveCancel(w http.ResponseWriter, r *http.Request) {
 // updateJob replaces the query of a job that has not started, as CARTO's PUT did before 1.35:
 // a job that is not pending is refused with CARTO's message.
 func (js *Server) serveUpdate(w http.ResponseWriter, r *http.Request) {
-	u, nj, aerr := js.readJobSubmission(r)
+	u, nj, aerr := js.readJobSubmission(w, r)
 	if aerr != nil {
 		httpapi.WriteError(w, aerr)
 		return

@@ -93,17 +93,12 @@ func (srv *Server) extTypeNames(ctx context.Context) (map[uint32]string, error) 
 var mayWriteRE = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
 
 // handleSQL answers GET/POST /api/:version/sql as CARTO's SQL API 6.0.0 does
-// (lib/api/sql/query-controller.js): CORS, user, body, key, parameters, then the query streamed in
+// (lib/api/sql/query-controller.js): user, body, key, parameters, then the query streamed in
 // the asked format, rows first, with the status line held back until the first row is ready so
 // that an error before it is a normal error answer.
 func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
+	// CORS, and the answer to OPTIONS, come from the router (httpapi.SQLRouterCORS).
 	h := w.Header()
-	httpapi.SetCORS(h)
-	if r.Method == http.MethodOptions {
-		h.Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	query, _ := url.ParseQuery(r.URL.RawQuery)
 	if c := query["client"]; len(c) > 0 && c[0] != "" && utf8.ValidString(c[0]) {
 		h["Carto-Client"] = c[:1]
