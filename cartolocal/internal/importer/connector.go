@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -62,26 +61,29 @@ func (c *Connector) Base() string {
 	return DefaultTableName
 }
 
-// url is the source database's URL.
-func (c *Connector) url() string {
-	host := c.Connection.Server
+// conninfo is the source database's libpq keyword/value string (a socket directory as server
+// works too).
+func (c *Connector) conninfo() string {
+	q := func(v string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", `\'`) + "'"
+	}
+	parts := []string{"host=" + q(c.Connection.Server), "dbname=" + q(c.Connection.Database), "connect_timeout=15"}
 	if p := strings.Trim(string(c.Connection.Port), `"`); p != "" && p != "null" {
 		if _, err := strconv.Atoi(p); err == nil {
-			host += ":" + p
+			parts = append(parts, "port="+p)
 		}
 	}
-	u := url.URL{Scheme: "postgres", Host: host, Path: "/" + c.Connection.Database}
 	if c.Connection.Username != "" {
-		u.User = url.UserPassword(c.Connection.Username, c.Connection.Password)
+		parts = append(parts, "user="+q(c.Connection.Username))
 	}
-	q := url.Values{}
-	q.Set("sslmode", "prefer")
+	if c.Connection.Password != "" {
+		parts = append(parts, "password="+q(c.Connection.Password))
+	}
+	mode := "prefer"
 	if c.Connection.SSLMode != "" {
-		q.Set("sslmode", c.Connection.SSLMode)
+		mode = c.Connection.SSLMode
 	}
-	q.Set("connect_timeout", "15")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return strings.Join(append(parts, "sslmode="+q(mode)), " ")
 }
 
 // query is what is read from the source.
@@ -100,7 +102,7 @@ func (c *Connector) query() string {
 // table: the columns keep the source's types where the target knows them (text otherwise), and
 // the rows stream through COPY, never held whole.
 func LoadConnector(ctx context.Context, dst *pgx.Conn, c *Connector, table string) error {
-	src, err := pgx.Connect(ctx, c.url())
+	src, err := pgx.Connect(ctx, c.conninfo())
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

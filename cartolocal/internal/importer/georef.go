@@ -55,13 +55,13 @@ WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY
 // ogr2ogr: column names sanitized, varchar made text, a geometry column found and made the_geom
 // (WKT, GeoJSON or hex WKB text parsed; points kept POINT, lines and polygons MULTI; 2D), or
 // made from lat/lon columns, or added empty; ogc_fid kept as cartodb_id.
-func Prepare(ctx context.Context, q Querier, table string, opts Options) error {
-	qt := pgx.Identifier{StagingSchema, table}.Sanitize()
+func Prepare(ctx context.Context, q Querier, st Staged, opts Options) error {
+	qt := pgx.Identifier{StagingSchema, st.Table}.Sanitize()
 	cols, err := columns(ctx, q, qt)
 	if err != nil {
 		return err
 	}
-	if err := sanitizeColumns(ctx, q, qt, cols); err != nil {
+	if err := sanitizeColumns(ctx, q, qt, cols, st.Header); err != nil {
 		return err
 	}
 	if cols, err = columns(ctx, q, qt); err != nil {
@@ -83,14 +83,18 @@ func Prepare(ctx context.Context, q Querier, table string, opts Options) error {
 func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 // sanitizeColumns renames the source's columns to CARTO's names (ogr2ogr's own columns stay).
-func sanitizeColumns(ctx context.Context, q Querier, qt string, cols []column) error {
+func sanitizeColumns(ctx context.Context, q Querier, qt string, cols []column, header []string) error {
 	var names []string
 	for _, c := range cols {
 		if c.name != "ogc_fid" && c.name != "wkb_geometry" {
 			names = append(names, c.name)
 		}
 	}
-	clean := SanitizeColumnNames(names)
+	source := names
+	if len(header) == len(names) {
+		source = header // the names as the file has them, in the same order
+	}
+	clean := SanitizeColumnNames(source)
 	var from, to []string
 	for i, n := range names {
 		if n != clean[i] {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +48,9 @@ type Staged struct {
 	Table string // its table in StagingSchema
 	Base  string // the name its final table is proposed from: the file's name, or file_layer
 	Layer string // its layer in the source ("" when the source has one)
+	// Header is a CSV's header as written, which GDAL changes (a repeated name gets "2"), so
+	// that the columns are named from it as CARTO names them.
+	Header []string
 }
 
 // conninfo turns the URL into what GDAL's PostgreSQL driver takes, and the password, which
@@ -56,7 +60,9 @@ func (l *Loader) conninfo() (string, string, error) {
 	if err != nil {
 		return "", "", fmt.Errorf("importer: the PostgreSQL URL: %w", err)
 	}
-	q := func(s string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'" }
+	q := func(s string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+	}
 	ci := fmt.Sprintf("PG:host=%s port=%d user=%s dbname=%s", q(cfg.Host), cfg.Port, q(cfg.User), q(cfg.Database))
 	return ci, cfg.Password, nil
 }
@@ -84,6 +90,39 @@ func source(file string) string {
 		return "GeoJSON:" + file
 	}
 	return file
+}
+
+// csvHeader reads the first record of a text file with the separator GDAL would find (comma,
+// semicolon or tab, whichever the first line has most of); nil when it cannot.
+func csvHeader(file string) []string {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	line, _ := br.Peek(64 << 10)
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	sep, best := ',', bytes.Count(line, []byte(","))
+	for _, c := range []rune{';', '\t'} {
+		if n := bytes.Count(line, []byte(string(c))); n > best {
+			sep, best = c, n
+		}
+	}
+	r := csv.NewReader(br)
+	r.Comma = sep
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if err != nil {
+		return nil
+	}
+	if len(rec) > 0 {
+		rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
+	}
+	return rec
 }
 
 var layerLine = regexp.MustCompile(`^\d+: (.*?)(?: \([^()]*\))?$`)
@@ -152,7 +191,11 @@ func (l *Loader) Load(ctx context.Context, q Querier, file, prefix string, opts 
 		if err := l.run(ctx, file, layer, table, opts); err != nil {
 			return nil, err
 		}
-		staged = append(staged, Staged{Table: table, Base: base, Layer: layer})
+		st := Staged{Table: table, Base: base, Layer: layer}
+		if isText(ext) {
+			st.Header = csvHeader(file)
+		}
+		staged = append(staged, st)
 	}
 	if len(layers) > 1 {
 		// Empty layers (a GPX without routes) make no table; the rest are named after the layer.
@@ -191,6 +234,11 @@ func (l *Loader) run(ctx context.Context, file, layer, table string, opts Option
 	}
 	ext := Ext(file)
 	args := []string{"-f", "PostgreSQL"}
+	if isText(ext) {
+		// CARTO's CSV normalizer takes the first line as the header; GDAL would guess, and take
+		// a header of numbers for data.
+		args = append(args, "-oo", "HEADERS=YES")
+	}
 	guessed := isText(ext) && opts.TypeGuessing
 	if guessed {
 		quoted := "YES"

@@ -258,3 +258,20 @@ func (e *env) checkCartodbfied(t *testing.T, schema, table string) {
 		t.Errorf("%s: %s rows with the_geom and the_geom_webmercator out of step", table, got)
 	}
 }
+
+// createJSON posts a JSON create request and returns the import's id.
+func (e *env) createJSON(t *testing.T, acct *cartotest.Account, body map[string]any) string {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	status, resp := e.do(t, acct, "POST", "api/v1/imports", "application/json", bytes.NewReader(b))
+	if status != 200 {
+		t.Fatalf("create %s: %d %s", b, status, resp)
+	}
+	var r struct {
+		ID string `json:"item_queue_id"`
+	}
+	if err := json.Unmarshal(resp, &r); err != nil || r.ID == "" {
+		t.Fatalf("create: %s", resp)
+	}
+	return r.ID
+}

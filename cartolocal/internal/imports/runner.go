@@ -242,7 +242,7 @@ func (s *Server) stage(ctx context.Context, conn *pgxpool.Conn, rec *record, acc
 		return res, err
 	}
 	for _, t := range res.tables {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return importer.Prepare(ctx, tx, t.Table, opts) })
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return importer.Prepare(ctx, tx, t, opts) })
 		if err != nil {
 			return res, err
 		}

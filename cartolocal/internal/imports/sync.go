@@ -90,7 +90,7 @@ func (s *Server) syncImportEnded(ctx context.Context, rec *record, names []strin
 		var vizID *string
 		_ = s.admin.QueryRow(ctx, "SELECT table_id FROM cartolocal.imports WHERE id = $1", rec.ID).Scan(&vizID)
 		_, err = s.admin.Exec(ctx, `UPDATE cartolocal.synchronizations SET name = $2, visualization_id = $3, state = 'success',
-	error_code = NULL, error_message = NULL, modified_at = $4, updated_at = $4, run_at = $4 + make_interval(secs => interval)
+	error_code = NULL, error_message = NULL, modified_at = $4, updated_at = $4, run_at = $4::timestamptz + make_interval(secs => "interval")
 	WHERE id = $1`, *rec.SyncID, names[0], vizID, now)
 	} else {
 		if code == 0 {
@@ -98,7 +98,7 @@ func (s *Server) syncImportEnded(ctx context.Context, rec *record, names []strin
 		}
 		t := importer.Text(code)
 		_, err = s.admin.Exec(ctx, `UPDATE cartolocal.synchronizations SET state = 'failure', error_code = $2, error_message = $3,
-	updated_at = $4, run_at = $4 + make_interval(secs => interval) WHERE id = $1`, *rec.SyncID, code, t.Title+" "+t.WhatAbout, now)
+	updated_at = $4, run_at = $4::timestamptz + make_interval(secs => "interval") WHERE id = $1`, *rec.SyncID, code, t.Title+" "+t.WhatAbout, now)
 	}
 	if err != nil {
 		s.logf("imports: sync %s: recording its import: %v", *rec.SyncID, err)
@@ -238,7 +238,7 @@ func (s *Server) runSync(ctx context.Context, conn *pgxpool.Conn, sr *syncRec) {
 		}
 		s.logf("imports: sync %s of %s failed (%d): %v", sr.ID, sr.User, code, err)
 		_, err = conn.Exec(context.WithoutCancel(ctx), `UPDATE cartolocal.synchronizations SET state = 'failure', error_code = $2,
-	error_message = $3, retried_times = retried_times + 1, ran_at = $4, run_at = $4 + make_interval(secs => interval), updated_at = $4
+	error_message = $3, retried_times = retried_times + 1, ran_at = $4, run_at = $4::timestamptz + make_interval(secs => "interval"), updated_at = $4
 	WHERE id = $1`, sr.ID, code, msg, done)
 	} else {
 		var etag *string
@@ -246,7 +246,7 @@ func (s *Server) runSync(ctx context.Context, conn *pgxpool.Conn, sr *syncRec) {
 			etag = &res.download.ETag
 		}
 		_, err = conn.Exec(context.WithoutCancel(ctx), `UPDATE cartolocal.synchronizations SET state = 'success', error_code = NULL,
-	error_message = NULL, retried_times = 0, ran_at = $2, run_at = $2 + make_interval(secs => interval), updated_at = $2,
+	error_message = NULL, retried_times = 0, ran_at = $2, run_at = $2::timestamptz + make_interval(secs => "interval"), updated_at = $2,
 	modified_at = CASE WHEN $3 THEN modified_at ELSE $2 END, etag = coalesce($4, etag), checksum = coalesce(nullif($5, ''), checksum)
 	WHERE id = $1`, sr.ID, done, unchanged, etag, sum)
 	}

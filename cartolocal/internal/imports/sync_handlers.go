@@ -244,8 +244,8 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			now := s.now()
-			if _, err := s.admin.Exec(ctx, `UPDATE cartolocal.synchronizations SET interval = $2, updated_at = $3,
-	run_at = coalesce(ran_at, $3) + make_interval(secs => $2) WHERE id = $1`, sr.ID, n, now); err != nil {
+			if _, err := s.admin.Exec(ctx, `UPDATE cartolocal.synchronizations SET "interval" = $2::int, updated_at = $3,
+	run_at = coalesce(ran_at, $3::timestamptz) + make_interval(secs => $2::int) WHERE id = $1`, sr.ID, n, now); err != nil {
 				syncsError(w, 500, "Unexpected error")
 				return
 			}
