@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gocarto/carto/cartolocal/internal/account"
 	"github.com/gocarto/carto/cartolocal/internal/batch"
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/imports"
 	"github.com/gocarto/carto/cartolocal/internal/registry"
 	"github.com/gocarto/carto/cartolocal/internal/sqlapi"
 	"github.com/gocarto/carto/cartolocal/internal/users"
@@ -35,6 +37,10 @@ type Config struct {
 	StatementTimeout time.Duration
 	// Logf receives one line per notable event; nil means log.Printf.
 	Logf func(format string, args ...any)
+	// ImportsDir holds uploaded files until their imports end; it must survive a restart for
+	// the imports to. Empty means beside DataDir, or a directory of the system's temporary one
+	// named after the database.
+	ImportsDir string
 }
 
 // UserConfig describes one account. Empty keys keep the ones stored by an earlier run on the same
@@ -56,10 +62,12 @@ type Server struct {
 	admin   *pgxpool.Pool      // superuser pool, for provisioning and the server's own tables
 	pgURL   string
 
-	users    *users.Directory
-	batch    *batch.Server
-	registry *registry.Registry // datasets and maps, shared by the APIs that make and show them
-	account  *account.Server
+	users       *users.Directory
+	batch       *batch.Server
+	registry    *registry.Registry // datasets and maps, shared by the APIs that make and show them
+	account     *account.Server
+	imports     *imports.Server
+	importsTemp string // a temporary ImportsDir, removed by Close
 
 	handler http.Handler
 
@@ -101,10 +109,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("cartolocal: account APIs: %w", err)
 	}
+	if err := s.startImports(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cartolocal: imports: %w", err)
+	}
 	mux := http.NewServeMux()
 	for _, a := range append([]api{
 		sqlapi.New(sqlapi.Deps{Admin: s.admin, Users: s.users, Logf: s.logf}),
 		s.batch,
+		s.imports,
 		meta{admin: s.admin},
 	}, accountAPIs...) {
 		a.Register(mux)
@@ -165,6 +178,12 @@ func (s *Server) Close() error {
 		}
 		if s.account != nil {
 			errs = append(errs, s.account.Close())
+		}
+		if s.imports != nil {
+			errs = append(errs, s.imports.Close())
+		}
+		if s.importsTemp != "" {
+			errs = append(errs, os.RemoveAll(s.importsTemp))
 		}
 		if s.users != nil {
 			s.users.Close()

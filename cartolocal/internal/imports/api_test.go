@@ -1,9 +1,10 @@
-package imports
+package imports_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/gocarto/carto/cartolocal/internal/imports"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -186,7 +187,7 @@ func TestConcurrentLimit(t *testing.T) {
 		w.Write([]byte(capitalsCSV))
 	}))
 	defer src.Close()
-	e, acct := newEnv(t, func(c *Config) { c.Runners = 3 })
+	e, acct := newEnv(t, func(c *imports.Config) { c.Runners = 3 })
 	var ids []string
 	for i := range 3 {
 		ids = append(ids, e.createJSON(t, acct, map[string]any{"url": src.URL + "/c" + string(rune('0'+i)) + ".csv"}))
@@ -279,7 +280,7 @@ func TestRestartMidImport(t *testing.T) {
 	}))
 	defer src.Close()
 	e, acct := newEnv(t, nil)
-	dir := e.srv.cfg.Dir
+	dir := e.dir
 	id := e.createJSON(t, acct, map[string]any{"url": src.URL + "/capitals.csv"})
 	// And a file upload that waits behind it: stored, not yet run.
 	select {
@@ -296,14 +297,14 @@ func TestRestartMidImport(t *testing.T) {
 	block = false
 	mu.Unlock()
 	// The next server, on the same database and directory.
-	srv, err := New(context.Background(), Config{Admin: e.admin, PGURL: e.pgURL, Dir: dir, Authenticate: e.authenticate,
-		Accounts: e.lookup, Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond})
+	srv, err := imports.New(context.Background(), imports.Config{Admin: e.admin, PGURL: e.pgURL, Dir: dir, Authenticate: e.authenticate,
+		Accounts: e.lookup, Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond, Group: "test " + acct.User})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
 	mux := http.NewServeMux()
-	srv.Routes(mux, "/user/{user}")
+	srv.Register(mux)
 	e.http.Config.Handler = mux
 	m := e.wait(t, acct, id)
 	if m["state"] != "complete" || m["table_name"] != "capitals" {

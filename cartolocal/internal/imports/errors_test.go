@@ -1,4 +1,4 @@
-package imports
+package imports_test
 
 import (
 	"bytes"

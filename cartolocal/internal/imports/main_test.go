@@ -1,4 +1,4 @@
-package imports
+package imports_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/cartolocal/internal/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -25,10 +26,11 @@ func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
 // env is an imports Server on the test process's cartolocal database, behind its own HTTP
 // server, serving the accounts the tests made.
 type env struct {
-	srv   *Server
+	srv   *imports.Server
 	http  *httptest.Server
 	admin *pgxpool.Pool
 	pgURL string
+	dir   string
 	mu    sync.Mutex
 	accts map[string]testAccount
 	// clock is the scheduler's time; tests move it.
@@ -37,7 +39,7 @@ type env struct {
 }
 
 type testAccount struct {
-	Account
+	imports.Account
 	key string
 }
 
@@ -53,48 +55,49 @@ func (e *env) advance(d time.Duration) {
 	e.clockMu.Unlock()
 }
 
-func (e *env) lookup(name string) (Account, bool) {
+func (e *env) lookup(name string) (imports.Account, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, ok := e.accts[name]
 	return a.Account, ok
 }
 
-func (e *env) authenticate(r *http.Request, apiKey string) (Account, int) {
+func (e *env) authenticate(r *http.Request, apiKey string) (imports.Account, int) {
 	e.mu.Lock()
 	a, ok := e.accts[r.PathValue("user")]
 	e.mu.Unlock()
 	if !ok {
-		return Account{}, http.StatusNotFound
+		return imports.Account{}, http.StatusNotFound
 	}
 	if _, pw, ok := r.BasicAuth(); ok {
 		apiKey = pw
 	}
 	if apiKey != a.key {
-		return Account{}, http.StatusUnauthorized
+		return imports.Account{}, http.StatusUnauthorized
 	}
 	return a.Account, 0
 }
 
 // newEnv starts a Server for one test, with its account.
-func newEnv(t *testing.T, cfg func(*Config)) (*env, *cartotest.Account) {
+func newEnv(t *testing.T, cfg func(*imports.Config)) (*env, *cartotest.Account) {
 	t.Helper()
 	acct := cartotest.New(t)
 	e := &env{admin: acct.Server.AdminPool(), pgURL: acct.PGURL, accts: map[string]testAccount{}, clock: time.Now()}
-	e.accts[acct.User] = testAccount{Account{Name: acct.User, ID: "00000000-0000-4000-8000-000000000001", Schema: acct.User,
+	e.accts[acct.User] = testAccount{imports.Account{Name: acct.User, ID: "00000000-0000-4000-8000-000000000001", Schema: acct.User,
 		Role: "cartodb_user_" + acct.User, PublicRole: "publicuser"}, acct.MasterKey}
-	c := Config{Admin: e.admin, PGURL: e.pgURL, Dir: t.TempDir(), Authenticate: e.authenticate, Accounts: e.lookup,
-		Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond}
+	e.dir = t.TempDir()
+	c := imports.Config{Admin: e.admin, PGURL: e.pgURL, Dir: e.dir, Authenticate: e.authenticate, Accounts: e.lookup,
+		Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond, Group: "test " + acct.User}
 	if cfg != nil {
 		cfg(&c)
 	}
-	srv, err := New(context.Background(), c)
+	srv, err := imports.New(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv = srv
 	mux := http.NewServeMux()
-	srv.Routes(mux, "/user/{user}")
+	srv.Register(mux)
 	e.http = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		e.http.Close()

@@ -41,7 +41,7 @@ func (s *Server) runner() {
 // runOne claims an unfinished import and runs it; it reports whether it ran one.
 func (s *Server) runOne() bool {
 	ctx := s.ctx
-	rows, err := s.admin.Query(ctx, "SELECT id::text FROM cartolocal.imports WHERE state = ANY($1) ORDER BY created_at LIMIT 20", unfinished)
+	rows, err := s.admin.Query(ctx, "SELECT id::text FROM cartolocal.imports WHERE state = ANY($1) AND runner_group = $2 ORDER BY created_at LIMIT 20", unfinished, s.cfg.Group)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.logf("imports: looking for imports: %v", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 	"github.com/gocarto/carto/cartolocal/internal/importer"
 )
 
@@ -67,6 +68,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Ogr2ogr and Ogrinfo override the programs' paths.
 	Ogr2ogr, Ogrinfo string
+	// Group names the servers that run this server's imports and syncs: only servers of the
+	// same group (the same server after a restart) take them up. cartolocal's is empty; a test
+	// running a server of its own beside cartolocal's gives another.
+	Group string
 	// Now and Tick drive the sync scheduler; tests set them to move time without waiting.
 	Now  func() time.Time
 	Tick time.Duration
@@ -153,18 +158,22 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Routes registers the Import API and sync tables on m under prefix ("" or "/user/{user}").
-func (s *Server) Routes(m *http.ServeMux, prefix string) {
-	m.HandleFunc(prefix+"/api/v1/imports", s.handleImports)
-	m.HandleFunc(prefix+"/api/v1/imports/{$}", s.handleImports)
-	m.HandleFunc(prefix+"/api/v1/imports/{id}", s.handleImport)
-	m.HandleFunc(prefix+"/api/v1/imports/{id}/{$}", s.handleImport)
-	m.HandleFunc(prefix+"/api/v1/synchronizations", s.handleSyncs)
-	m.HandleFunc(prefix+"/api/v1/synchronizations/{$}", s.handleSyncs)
-	m.HandleFunc(prefix+"/api/v1/synchronizations/{id}", s.handleSync)
-	m.HandleFunc(prefix+"/api/v1/synchronizations/{id}/{$}", s.handleSync)
-	m.HandleFunc(prefix+"/api/v1/synchronizations/{id}/sync_now", s.handleSyncNow)
-	m.HandleFunc(prefix+"/api/v1/synchronizations/{id}/sync_now/{$}", s.handleSyncNow)
+// Register mounts the Import API and sync tables on mux, with and without trailing slashes.
+func (s *Server) Register(mux *http.ServeMux) {
+	for pattern, h := range map[string]http.HandlerFunc{
+		"/api/v1/imports":                            s.handleImports,
+		"/api/v1/imports/{$}":                        s.handleImports,
+		"/api/v1/imports/{id}":                       s.handleImport,
+		"/api/v1/imports/{id}/{$}":                   s.handleImport,
+		"/api/v1/synchronizations":                   s.handleSyncs,
+		"/api/v1/synchronizations/{$}":               s.handleSyncs,
+		"/api/v1/synchronizations/{id}":              s.handleSync,
+		"/api/v1/synchronizations/{id}/{$}":          s.handleSync,
+		"/api/v1/synchronizations/{id}/sync_now":     s.handleSyncNow,
+		"/api/v1/synchronizations/{id}/sync_now/{$}": s.handleSyncNow,
+	} {
+		httpapi.Mount(mux, pattern, h)
+	}
 }
 
 // SetStorageQuota sets an account's storage quota in bytes; 0 removes it. Imports past it

@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS cartolocal.imports (
 	http_response_code   integer,
 	warnings             jsonb,
 	created_at           timestamptz NOT NULL DEFAULT now(),
-	updated_at           timestamptz NOT NULL DEFAULT now()
+	updated_at           timestamptz NOT NULL DEFAULT now(),
+	runner_group         text NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS imports_user ON cartolocal.imports (user_name, created_at DESC);
 CREATE INDEX IF NOT EXISTS imports_unfinished ON cartolocal.imports (created_at) WHERE state NOT IN ('complete', 'failure');
@@ -129,7 +130,8 @@ CREATE TABLE IF NOT EXISTS cartolocal.synchronizations (
 	type_guessing          boolean NOT NULL DEFAULT true,
 	quoted_fields_guessing boolean NOT NULL DEFAULT true,
 	content_guessing       boolean NOT NULL DEFAULT false,
-	visualization_id       text
+	visualization_id       text,
+	runner_group           text NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS synchronizations_user ON cartolocal.synchronizations (user_name, created_at);
 REVOKE ALL ON cartolocal.imports, cartolocal.storage_quotas, cartolocal.synchronizations FROM PUBLIC;
@@ -169,9 +171,9 @@ func (s *Server) insert(ctx context.Context, q querier, r *record) error {
 		return err
 	}
 	return q.QueryRow(ctx, `
-INSERT INTO cartolocal.imports (id, user_name, state, data_type, data_source, display_name, original_url, options, synchronization_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid) RETURNING created_at, updated_at`,
-		r.ID, r.User, r.State, r.DataType, r.DataSource, r.DisplayName, r.OriginalURL, opts, r.SyncID).Scan(&r.CreatedAt, &r.UpdatedAt)
+INSERT INTO cartolocal.imports (id, user_name, state, data_type, data_source, display_name, original_url, options, synchronization_id, runner_group)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid, $10) RETURNING created_at, updated_at`,
+		r.ID, r.User, r.State, r.DataType, r.DataSource, r.DisplayName, r.OriginalURL, opts, r.SyncID, s.cfg.Group).Scan(&r.CreatedAt, &r.UpdatedAt)
 }
 
 func (s *Server) get(ctx context.Context, q querier, id, user string) (*record, error) {

@@ -127,8 +127,8 @@ func (s *Server) scheduler() {
 func (s *Server) syncOne() bool {
 	ctx := s.ctx
 	rows, err := s.admin.Query(ctx, `SELECT id::text FROM cartolocal.synchronizations
-WHERE name IS NOT NULL AND (state = 'syncing' OR state = 'queued' OR (state = 'success' AND run_at < $1))
-ORDER BY run_at LIMIT 20`, s.now())
+WHERE name IS NOT NULL AND runner_group = $2 AND (state = 'syncing' OR state = 'queued' OR (state = 'success' AND run_at < $1))
+ORDER BY run_at LIMIT 20`, s.now(), s.cfg.Group)
 	if err != nil {
 		return false
 	}

@@ -159,10 +159,10 @@ func (s *Server) createSync(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	err = pgx.BeginFunc(ctx, s.admin, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO cartolocal.synchronizations (id, user_name, interval, url, state, created_at, updated_at,
-	run_at, log_id, ran_at, service_name, service_item_id, type_guessing, quoted_fields_guessing, content_guessing)
-VALUES ($1, $2, $3, $4, 'created', $5, $5, $6, $7, $5, $8, $9, $10, $11, $12)`,
+	run_at, log_id, ran_at, service_name, service_item_id, type_guessing, quoted_fields_guessing, content_guessing, runner_group)
+VALUES ($1, $2, $3, $4, 'created', $5, $5, $6, $7, $5, $8, $9, $10, $11, $12, $13)`,
 			sr.ID, sr.User, sr.Interval, sr.URL, now, runAt, sr.LogID, sr.ServiceName, sr.ServiceItemID,
-			sr.TypeGuessing, sr.QuotedFieldsGuessing, sr.ContentGuessing); err != nil {
+			sr.TypeGuessing, sr.QuotedFieldsGuessing, sr.ContentGuessing, s.cfg.Group); err != nil {
 			return err
 		}
 		if err := s.insert(ctx, tx, rec); err != nil {
