@@ -2,7 +2,6 @@ package imports
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -284,5 +283,3 @@ WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, qtable)
 	}
 	return m, rows.Err()
 }
-
-var _ = json.Valid

@@ -92,8 +92,6 @@ type Server struct {
 	// syncWake wakes the scheduler (sync_now).
 	syncWake chan struct{}
 	wg       sync.WaitGroup
-	mu       sync.Mutex
-	active   map[string]bool // imports this process runs now
 }
 
 // querier is a pool, connection or transaction.
@@ -138,7 +136,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		loader:   &importer.Loader{PGURL: cfg.PGURL, Ogr2ogr: cfg.Ogr2ogr, Ogrinfo: cfg.Ogrinfo},
 		wake:     make(chan struct{}, 1),
 		syncWake: make(chan struct{}, 1),
-		active:   map[string]bool{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for range cfg.Runners {

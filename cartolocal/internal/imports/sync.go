@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -339,5 +338,3 @@ func presentCreatedSync(r *syncRec, importID string, acct Account) []byte {
 	o.add("from_external_source", false)
 	return o.bytes()
 }
-
-var _ = fmt.Sprint
