@@ -40,8 +40,14 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	fs.SetOutput(io.Discard)
 	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
 	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
+	version := fs.Bool("version", false, "print the version and exit")
 	privacy := fs.String("privacy", "", "the dataset's privacy: private, public or link")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *baseURL == "" {
+	perr := fs.Parse(args)
+	if perr == nil && *version {
+		fmt.Fprintln(w, carto.Version)
+		return nil
+	}
+	if perr != nil || fs.NArg() != 1 || *baseURL == "" {
 		return errors.New(usage)
 	}
 	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))

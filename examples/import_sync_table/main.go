@@ -39,7 +39,13 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	fs.SetOutput(io.Discard)
 	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
 	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 2 || *baseURL == "" {
+	version := fs.Bool("version", false, "print the version and exit")
+	perr := fs.Parse(args)
+	if perr == nil && *version {
+		fmt.Fprintln(w, carto.Version)
+		return nil
+	}
+	if perr != nil || fs.NArg() != 2 || *baseURL == "" {
 		return errors.New(usage)
 	}
 	seconds, err := strconv.Atoi(fs.Arg(1))
