@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
 	_ "github.com/gocarto/carto/driver"
@@ -187,10 +193,50 @@ func shell(ctx context.Context, bin string, r row, env ...string) *exec.Cmd {
 
 // fixtures prepare what one example's command needs beyond the migrations, and return the
 // variables its command line uses. They run once the migrations are applied.
-var fixtures = map[string]func(t *testing.T, ctx context.Context, db *sql.DB) []string{
-	"kill_query": func(t *testing.T, ctx context.Context, db *sql.DB) []string {
+var fixtures = map[string]func(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string{
+	"kill_query": func(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
 		return []string{"PID=" + fmt.Sprint(slowQuery(t, ctx, db))}
 	},
+	"import_sync_table":            sourceURL,
+	"import_sync_table_as_dataset": sourceURL,
+	"import_from_database":         connection,
+}
+
+// sourceURL serves a small CSV (two capitals) for the sync examples, as SOURCE_URL.
+func sourceURL(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		io.WriteString(w, "name,lat,lon\nMadrid,40.4168,-3.7038\nParis,48.8566,2.3522\n")
+	}))
+	t.Cleanup(src.Close)
+	return []string{"SOURCE_URL=" + src.URL + "/capitals.csv"}
+}
+
+// connection makes a second database on cartolocal's PostgreSQL with a table, and gives the
+// connector that reads it as CONNECTION, in carto-python's JSON.
+func connection(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
+	name := "shop_" + acct.User
+	admin := acct.Server.AdminPool()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)") })
+	cfg, err := pgx.ParseConfig(acct.PGURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = name
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE TABLE stores (name text, lat float8, lon float8); INSERT INTO stores VALUES ('North', 40.45, -3.69)"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"connector": map[string]any{"provider": "postgres", "table": "stores",
+		"connection": map[string]any{"server": cfg.Host, "port": cfg.Port, "database": name, "username": cfg.User, "password": cfg.Password, "sslmode": "disable"}}})
+	return []string{"CONNECTION=" + string(b)}
 }
 
 // slowQuery starts a query that sleeps for a minute and returns its backend's pid once
@@ -261,7 +307,7 @@ func TestExamplesAgainstCartolocal(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			env := []string{"CARTO_BASE_URL=" + acct.URL, "CARTO_API_KEY=" + acct.MasterKey}
 			if f := fixtures[r.name]; f != nil {
-				env = append(env, f(t, ctx, db)...)
+				env = append(env, f(t, ctx, acct, db)...)
 			}
 			out, err := shell(ctx, bin, r, env...).CombinedOutput()
 			if err != nil {

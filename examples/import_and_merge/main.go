@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,49 +20,42 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gocarto/carto"
-	"github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/imports"
 )
 
 func main() {
+	acct := cli.Register(flag.CommandLine)
+	acct.Parse(os.Args[1:])
+	if flag.NArg() != 1 {
+		acct.Fail(cli.Usagef("import_and_merge 'GLOB'"))
+	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
+	db, err := acct.OpenDB()
+	if err != nil {
+		acct.Fail(err)
+	}
+	defer db.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "import_and_merge:", err)
-		os.Exit(1)
+	if err := run(ctx, imports.New(client), db, flag.Arg(0), os.Stdout); err != nil {
+		acct.Fail(err)
 	}
 }
 
-const usage = "usage: import_and_merge [--base_url=URL] [--api_key=KEY] 'GLOB'"
-
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("import_and_merge", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
-	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-	version := fs.Bool("version", false, "print the version and exit")
-	perr := fs.Parse(args)
-	if perr == nil && *version {
-		fmt.Fprintln(w, carto.Version)
-		return nil
-	}
-	if perr != nil || fs.NArg() != 1 || *baseURL == "" {
-		return errors.New(usage)
-	}
-	files, err := filepath.Glob(fs.Arg(0))
+// run imports the files glob matches and merges them into the first.
+func run(ctx context.Context, c *imports.Client, db *sql.DB, glob string, w io.Writer) error {
+	files, err := filepath.Glob(glob)
 	if err != nil {
 		return err
 	}
 	sort.Strings(files)
 	if len(files) < 2 {
-		return fmt.Errorf("%q matches %d files; merging needs two or more", fs.Arg(0), len(files))
+		return fmt.Errorf("%q matches %d files; merging needs two or more", glob, len(files))
 	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	c := imports.New(client)
 	var tables []string
 	for _, f := range files {
 		name, err := importFile(ctx, c, f)
@@ -74,10 +66,6 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		tables = append(tables, name)
 	}
 
-	cfg := driver.NewConfig()
-	cfg.BaseURL, cfg.APIKey = *baseURL, *apiKey
-	db := driver.OpenDB(cfg)
-	defer db.Close()
 	base := tables[0]
 	cols, err := columns(ctx, db, base)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -31,8 +34,13 @@ func TestImportAndMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	db, err := sql.Open("carto", acct.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	var out strings.Builder
-	if err := run(ctx, []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey, filepath.Join(dir, "barris_part_*.csv")}, &out); err != nil {
+	if err := run(ctx, imports.New(acct.Client(t)), db, filepath.Join(dir, "barris_part_*.csv"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "merged into barris_part_1_merged: 12 rows\n") {

@@ -19,20 +19,31 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/imports"
 )
 
 func main() {
+	acct := cli.Register(flag.CommandLine)
+	connection := flag.String("connection", "", "the connector, as JSON (required)")
+	acct.Parse(os.Args[1:])
+	if *connection == "" || flag.NArg() != 0 {
+		acct.Fail(cli.Usagef("import_from_database -connection JSON"))
+	}
+	conn, err := parseConnection(*connection)
+	if err != nil {
+		acct.Fail(cli.Usagef("%v", err))
+	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "import_from_database:", err)
-		os.Exit(1)
+	if err := run(ctx, imports.New(client), conn, os.Stdout); err != nil {
+		acct.Fail(err)
 	}
 }
-
-const usage = "usage: import_from_database [--base_url=URL] [--api_key=KEY] --connection=JSON"
 
 // connectorJSON is the connector as carto-python's example writes it.
 type connectorJSON struct {
@@ -77,30 +88,8 @@ func parseConnection(s string) (imports.Connector, error) {
 			Username: cj.Connection.Username, Password: cj.Connection.Password, SSLMode: cj.Connection.SSLMode}}, nil
 }
 
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("import_from_database", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
-	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-	version := fs.Bool("version", false, "print the version and exit")
-	connection := fs.String("connection", "", "the connector, as JSON")
-	perr := fs.Parse(args)
-	if perr == nil && *version {
-		fmt.Fprintln(w, carto.Version)
-		return nil
-	}
-	if perr != nil || fs.NArg() != 0 || *baseURL == "" || *connection == "" {
-		return errors.New(usage)
-	}
-	conn, err := parseConnection(*connection)
-	if err != nil {
-		return err
-	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	c := imports.New(client)
+// run imports the connector's table and prints it.
+func run(ctx context.Context, c *imports.Client, conn imports.Connector, w io.Writer) error {
 	imp, err := c.FromConnector(ctx, conn, nil)
 	if err != nil {
 		return err

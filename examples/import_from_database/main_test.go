@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -42,9 +43,13 @@ func TestImportFromDatabase(t *testing.T) {
 	}
 	connection, _ := json.Marshal(map[string]any{"connector": map[string]any{"provider": "postgres", "table": "stores",
 		"connection": map[string]any{"server": cfg.Host, "port": cfg.Port, "database": db, "username": cfg.User, "password": cfg.Password, "sslmode": "disable"}}})
-	flags := []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey}
+	ic := imports.New(acct.Client(t))
+	conn, err := parseConnection(string(connection))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	if err := run(ctx, append(flags, "--connection="+string(connection)), &out); err != nil {
+	if err := run(ctx, ic, conn, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "table: stores\n") {
@@ -55,12 +60,15 @@ func TestImportFromDatabase(t *testing.T) {
 		t.Errorf("%d rows with a point, %v", n, err)
 	}
 	// carto-python's example uses hive, which CARTO (and cartolocal) does not have: 1501.
-	hive := strings.Replace(string(connection), `"provider":"postgres"`, `"provider":"hive"`, 1)
-	err = run(ctx, append(flags, "--connection="+hive), &out)
+	hive, err := parseConnection(strings.Replace(string(connection), `"provider":"postgres"`, `"provider":"hive"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, ic, hive, &out)
 	if err == nil || !strings.Contains(err.Error(), "error 1501: Connectors disabled") || strings.Contains(err.Error(), cfg.Password) {
 		t.Errorf("hive: %v", err)
 	}
-	if err := run(ctx, append(flags, "--connection={"), &out); err == nil || strings.Contains(err.Error(), "{") {
+	if _, err := parseConnection("{"); err == nil || strings.Contains(err.Error(), "{") {
 		t.Errorf("bad JSON: %v", err)
 	}
 }

@@ -20,44 +20,35 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/imports"
 )
 
 func main() {
+	acct := cli.Register(flag.CommandLine)
+	privacy := flag.String("privacy", "", "the dataset's privacy: private, public or link (default: the account's)")
+	acct.Parse(os.Args[1:])
+	if flag.NArg() != 1 {
+		acct.Fail(cli.Usagef("import_standard_table [-privacy private|public|link] PATH_OR_URL"))
+	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "import_standard_table:", err)
-		os.Exit(1)
+	if err := run(ctx, imports.New(client), flag.Arg(0), imports.Privacy(*privacy), os.Stdout); err != nil {
+		acct.Fail(err)
 	}
 }
 
-const usage = "usage: import_standard_table [--base_url=URL] [--api_key=KEY] [--privacy=private|public|link] PATH_OR_URL"
-
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("import_standard_table", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
-	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-	version := fs.Bool("version", false, "print the version and exit")
-	privacy := fs.String("privacy", "", "the dataset's privacy: private, public or link")
-	perr := fs.Parse(args)
-	if perr == nil && *version {
-		fmt.Fprintln(w, carto.Version)
-		return nil
-	}
-	if perr != nil || fs.NArg() != 1 || *baseURL == "" {
-		return errors.New(usage)
-	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	c := imports.New(client)
-	opts := &imports.Options{Privacy: imports.Privacy(*privacy)}
-	src := fs.Arg(0)
-	var imp *imports.Import
+// run imports src, a path or an http(s) URL, and prints the states, the table and the dataset.
+func run(ctx context.Context, c *imports.Client, src string, privacy imports.Privacy, w io.Writer) error {
+	opts := &imports.Options{Privacy: privacy}
+	var (
+		imp *imports.Import
+		err error
+	)
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		imp, err = c.FromURL(ctx, src, opts)
 	} else {

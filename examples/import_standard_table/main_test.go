@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -29,8 +30,9 @@ func TestImportPathAndURL(t *testing.T) {
 	if err := os.WriteFile(path, []byte(places), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	c := imports.New(acct.Client(t))
 	var out strings.Builder
-	if err := run(ctx, []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey, "--privacy=public", path}, &out); err != nil {
+	if err := run(ctx, c, path, imports.Public, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "state: complete\n") || !strings.Contains(out.String(), "table: places\n") || !strings.Contains(out.String(), "dataset_id: ") {
@@ -42,10 +44,8 @@ func TestImportPathAndURL(t *testing.T) {
 		io.WriteString(w, places)
 	}))
 	defer src.Close()
-	t.Setenv("CARTO_BASE_URL", acct.URL)
-	t.Setenv("CARTO_API_KEY", acct.MasterKey)
 	out.Reset()
-	if err := run(ctx, []string{src.URL + "/data/places.geojson"}, &out); err != nil {
+	if err := run(ctx, c, src.URL+"/data/places.geojson", "", &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "table: places_1\n") {
@@ -55,11 +55,8 @@ func TestImportPathAndURL(t *testing.T) {
 	out.Reset()
 	empty := filepath.Join(t.TempDir(), "empty.csv")
 	os.WriteFile(empty, nil, 0o600)
-	err := run(ctx, []string{empty}, &out)
+	err := run(ctx, c, empty, "", &out)
 	if err == nil || !strings.Contains(err.Error(), "error 1005: Empty file") {
 		t.Errorf("empty file: %v", err)
-	}
-	if err := run(ctx, nil, &out); err == nil || !strings.HasPrefix(err.Error(), "usage:") {
-		t.Errorf("no arguments: %v", err)
 	}
 }

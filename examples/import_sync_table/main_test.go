@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -24,9 +25,9 @@ func TestSyncTable(t *testing.T) {
 		io.WriteString(w, "name,lat,lon\nMadrid,40.4168,-3.7038\nParis,48.8566,2.3522\n")
 	}))
 	defer src.Close()
-	flags := []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey}
+	c := imports.New(acct.Client(t))
 	var out strings.Builder
-	if err := run(ctx, append(flags, src.URL+"/capitals.csv", "900"), &out); err != nil {
+	if err := run(ctx, c, src.URL+"/capitals.csv", 900*time.Second, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"state: success\n", "table: capitals\n", "enqueued: false\n"} {
@@ -35,14 +36,14 @@ func TestSyncTable(t *testing.T) {
 		}
 	}
 	out.Reset()
-	err := run(ctx, append(flags, src.URL+"/capitals.csv", "600"), &out)
+	err := run(ctx, c, src.URL+"/capitals.csv", 600*time.Second, &out)
 	if err == nil || !strings.Contains(err.Error(), "Sync interval must be at least 15 minutes") {
 		t.Errorf("600 s: %v", err)
 	}
 	out.Reset()
 	gone := httptest.NewServer(http.NotFoundHandler())
 	defer gone.Close()
-	err = run(ctx, append(flags, gone.URL+"/missing.csv", "900"), &out)
+	err = run(ctx, c, gone.URL+"/missing.csv", 900*time.Second, &out)
 	if err == nil || !strings.Contains(out.String(), "error_code: 1100\n") || !strings.Contains(out.String(), "error_message: Download file not found ") {
 		t.Errorf("missing source: %v\n%s", err, out.String())
 	}

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,45 +18,34 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/imports"
 )
 
 func main() {
+	acct := cli.Register(flag.CommandLine)
+	acct.Parse(os.Args[1:])
+	if flag.NArg() != 2 {
+		acct.Fail(cli.Usagef("import_sync_table_as_dataset URL INTERVAL_SECONDS"))
+	}
+	seconds, err := strconv.Atoi(flag.Arg(1))
+	if err != nil {
+		acct.Fail(cli.Usagef("the interval is a number of seconds, not %q", flag.Arg(1)))
+	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "import_sync_table_as_dataset:", err)
-		os.Exit(1)
+	if err := run(ctx, imports.New(client), flag.Arg(0), time.Duration(seconds)*time.Second, os.Stdout); err != nil {
+		acct.Fail(err)
 	}
 }
 
-const usage = "usage: import_sync_table_as_dataset [--base_url=URL] [--api_key=KEY] URL INTERVAL_SECONDS"
-
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("import_sync_table_as_dataset", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	baseURL := fs.String("base_url", os.Getenv("CARTO_BASE_URL"), "the account's base URL (default $CARTO_BASE_URL)")
-	apiKey := fs.String("api_key", os.Getenv("CARTO_API_KEY"), "the account's master API key (default $CARTO_API_KEY)")
-	version := fs.Bool("version", false, "print the version and exit")
-	perr := fs.Parse(args)
-	if perr == nil && *version {
-		fmt.Fprintln(w, carto.Version)
-		return nil
-	}
-	if perr != nil || fs.NArg() != 2 || *baseURL == "" {
-		return errors.New(usage)
-	}
-	seconds, err := strconv.Atoi(fs.Arg(1))
-	if err != nil {
-		return errors.New(usage)
-	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	c := imports.New(client)
-	s, err := c.CreateSync(ctx, imports.SyncSpec{URL: fs.Arg(0), Interval: time.Duration(seconds) * time.Second})
+// run creates the sync table and reports on it.
+func run(ctx context.Context, c *imports.Client, source string, interval time.Duration, w io.Writer) error {
+	s, err := c.CreateSync(ctx, imports.SyncSpec{URL: source, Interval: interval})
 	if err != nil {
 		return err
 	}

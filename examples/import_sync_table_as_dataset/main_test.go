@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/imports"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -26,7 +27,7 @@ func TestSyncTableAsDataset(t *testing.T) {
 	}))
 	defer src.Close()
 	var out strings.Builder
-	if err := run(ctx, []string{"--base_url=" + acct.URL, "--api_key=" + acct.MasterKey, src.URL + "/export?id=7", "3600"}, &out); err != nil {
+	if err := run(ctx, imports.New(acct.Client(t)), src.URL+"/export?id=7", time.Hour, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"dataset: capital_cities\n", "interval: 1h0m0s\n", "next_sync: "} {
