@@ -42,7 +42,12 @@ func main() {
 	serve := flag.Bool("serve", false, "internal: run cartolocal and print its address and PostgreSQL URL")
 	size := flag.String("size", "1GiB", "the CSV's size (KiB, MiB, GiB)")
 	runs := flag.Int("runs", 1, "runs of each side")
+	version := flag.Bool("version", false, "print gocarto's version and exit")
 	flag.Parse()
+	if *version {
+		fmt.Println(carto.Version)
+		return
+	}
 	if *serve {
 		if err := runServer(); err != nil {
 			log.Fatal(err)
