@@ -139,3 +139,55 @@ func TestLostContactOutcomeUnknown(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestInterruptCancelFailsOutcomeUnknown: after an interrupt, Run cancels the job; when that
+// cancel cannot reach the server (here a proxy cuts every job request once the job exists), the
+// job may still commit, and Run says the outcome is unknown instead of "cancelled and rolled back".
+func TestInterruptCancelFailsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	acct := cartotest.New(t)
+	u, err := url.Parse(acct.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created atomic.Bool
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: u.Host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/api/v2/sql/job/") && created.Load() {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/api/v2/sql/job") {
+			defer created.Store(true)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	u.Host = strings.TrimPrefix(srv.URL, "http://")
+	d, err := cmigrate.Open(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, _, err := d.Version(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetVersion(1, true); err != nil {
+		t.Fatal(err)
+	}
+	d.OnProgress(func(ev cmigrate.Event) {
+		if ev.Job != nil && ev.Stats == nil && ev.Changes == 0 {
+			d.Interrupt() // the job exists: interrupt now, as a second Ctrl-C would
+		}
+	})
+	err = d.Run(strings.NewReader("SELECT pg_sleep(0.5);\nCREATE TABLE cancel_lost (id int);"))
+	var me *cmigrate.MigrationError
+	if !errors.As(err, &me) || me.Outcome != cmigrate.OutcomeUnknown || me.JobID == "" || !errors.Is(err, cmigrate.ErrInterrupted) {
+		t.Fatalf("Run interrupted with the cancel cut: %v", err)
+	}
+	if !strings.Contains(err.Error(), "has an unknown outcome") || strings.Contains(err.Error(), "rolled back") {
+		t.Errorf("message: %v", err)
+	}
+}
