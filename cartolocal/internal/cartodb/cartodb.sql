@@ -228,7 +228,9 @@ BEGIN
   END IF;
 
   EXECUTE format('DROP TRIGGER IF EXISTS update_the_geom_webmercator_trigger ON %s', qtable);
-  EXECUTE format('UPDATE %s SET the_geom_webmercator = cartodb.CDB_TransformToWebmercator(the_geom) WHERE the_geom IS NOT NULL OR the_geom_webmercator IS NOT NULL', qtable);
+  -- Only rows whose the_geom_webmercator is not already right are written: a table that comes
+  -- with it computed (the Import API's) is read once instead of rewritten whole.
+  EXECUTE format('UPDATE %s SET the_geom_webmercator = cartodb.CDB_TransformToWebmercator(the_geom) WHERE the_geom_webmercator IS DISTINCT FROM cartodb.CDB_TransformToWebmercator(the_geom)', qtable);
   EXECUTE format('CREATE TRIGGER update_the_geom_webmercator_trigger BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION cartodb._CDB_update_the_geom_webmercator()', qtable);
 
   IF NOT cartodb._CDB_has_gist_index(reloid, 'the_geom') THEN

@@ -170,7 +170,7 @@ func georeference(ctx context.Context, q Querier, qt string, opts Options) error
 				return err
 			}
 		}
-		if _, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN the_geom geometry(Geometry,4326)", qt)); err != nil {
+		if _, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN the_geom geometry(Geometry,4326), ADD COLUMN the_geom_webmercator geometry(Geometry,3857)", qt)); err != nil {
 			return err
 		}
 		if opts.TypeGuessing {
@@ -255,8 +255,21 @@ func normalizeGeometry(ctx context.Context, q Querier, qt string) error {
 	default:
 		expr = "CASE WHEN GeometryType(the_geom) IN ('LINESTRING', 'POLYGON') THEN ST_Multi(" + expr + ") ELSE " + expr + " END"
 	}
-	_, err = q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN the_geom TYPE geometry(Geometry,4326) USING %s", qt, expr))
-	if err != nil {
+	// One rewrite of the table makes the_geom, the_geom_webmercator (which cartodbfy then finds
+	// right and leaves) and the bigint cartodb_id to be, instead of one rewrite each.
+	if _, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN the_geom_webmercator geometry(Geometry,3857)", qt)); err != nil {
+		return err
+	}
+	alter := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN the_geom TYPE geometry(Geometry,4326) USING %s, "+
+		"ALTER COLUMN the_geom_webmercator TYPE geometry(Geometry,3857) USING cartodb.CDB_TransformToWebmercator(%[2]s)", qt, expr)
+	var fid bool
+	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'ogc_fid' AND NOT attisdropped)", qt).Scan(&fid); err != nil {
+		return err
+	}
+	if fid {
+		alter += ", ALTER COLUMN ogc_fid TYPE bigint"
+	}
+	if _, err := q.Exec(ctx, alter); err != nil {
 		return Fail(2014, err)
 	}
 	return nil
@@ -311,7 +324,7 @@ func fidToCartodbID(ctx context.Context, q Querier, qt string) error {
 		_, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP COLUMN ogc_fid", qt))
 		return err
 	}
-	_, err = q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN ogc_fid DROP DEFAULT, ALTER COLUMN ogc_fid TYPE integer", qt))
+	_, err = q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN ogc_fid DROP DEFAULT, ALTER COLUMN ogc_fid TYPE bigint", qt))
 	if err != nil {
 		return err
 	}

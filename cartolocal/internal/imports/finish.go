@@ -229,7 +229,9 @@ func (s *Server) replaceRows(ctx context.Context, tx pgx.Tx, acct Account, stagi
 	if err != nil {
 		return err
 	}
+	// The trigger computes the_geom_webmercator of the inserted rows.
 	delete(oldCols, "the_geom_webmercator")
+	delete(newCols, "the_geom_webmercator")
 	same := len(oldCols) == len(newCols)
 	var cols []string
 	for n, t := range newCols {
