@@ -27,7 +27,9 @@ import (
 //     quote, gets an empty /**/ comment after it. Otherwise PostgreSQL would continue the
 //     constant into the next string, and an E'...' constant would take that string's
 //     backslashes as escapes, which the lexer did not; now $1<newline>'x' is the syntax error
-//     it is with real bind parameters.
+//     it is with real bind parameters. Likewise a literal that starts with a quote gets /**/
+//     before it when a string constant (of the query, or another argument's) comes before it
+//     across such whitespace: 'a'<newline>$1 does not become 'a'<newline>'b', which is 'ab'.
 //
 // Without arguments the query is returned as it is, unless it has a $n placeholder.
 func interpolate(query string, args []driver.NamedValue) (string, error) {
@@ -107,9 +109,11 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 	var out strings.Builder
 	out.Grow(len(query) + 16*len(phs))
 	last := 0
+	prevQuote := false // the literal written for the previous placeholder ends in a quote
 	for k, ph := range phs {
 		idx := targets[k]
 		if idx < 0 {
+			prevQuote = false
 			continue
 		}
 		if literals[idx] == nil {
@@ -120,14 +124,22 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 			literals[idx], typed[idx] = lit, t
 		}
 		out.WriteString(query[last:ph.start])
+		if lit := literals[idx]; lit[0] == '\'' && (ph.after == afterString || ph.after == afterPlaceholder && prevQuote) &&
+			pgscan.Continuation(query[ph.gap:ph.start]+" '", 0) >= 0 {
+			// 'a'<newline>$1 must stay two constants, a syntax error as with bind parameters.
+			out.WriteString("/**/")
+		}
 		out.WriteByte(' ')
+		prevQuote = false
 		if typed[idx] {
 			out.WriteByte('(')
 			out.Write(literals[idx])
 			out.WriteByte(')')
 		} else {
 			out.Write(literals[idx])
-			if lit := literals[idx]; lit[len(lit)-1] == '\'' && pgscan.Continuation(query, ph.end) >= 0 {
+			lit := literals[idx]
+			prevQuote = lit[len(lit)-1] == '\''
+			if prevQuote && pgscan.Continuation(query, ph.end) >= 0 {
 				out.WriteString("/**/")
 			}
 		}

@@ -480,3 +480,37 @@ func TestLexerAgreesWithPostgresRandom(t *testing.T) {
 	}
 	t.Logf("%d random queries checked", checked)
 }
+
+// TestContinuationAroundPlaceholdersPostgres: where PostgreSQL, with real bind parameters,
+// refuses a string constant next to a parameter across a newline, the interpolated query is
+// refused too, instead of the two strings becoming one (issue 9 item 11); where it accepts
+// the query, the interpolated one gives the argument back.
+func TestContinuationAroundPlaceholdersPostgres(t *testing.T) {
+	conn, _ := literalConn(t)
+	for _, q := range []string{
+		"SELECT 'a'\n$1::text", "SELECT 'a' -- c\n$1::text", "SELECT E'a\\\\'\n$1::text",
+		"SELECT $1::text\n'a'", "SELECT $1\n$2::text", "SELECT 'a' /**/\n$1::text", "SELECT 'a', $1::text",
+	} {
+		_, bindErr := conn.PgConn().Prepare(context.Background(), "", q, nil)
+		args := pos("b")
+		if strings.Contains(q, "$2") {
+			args = pos("b", "c")
+		}
+		sql, err := interpolate(q, args)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		results, err := execText(conn, sql)
+		if (err != nil) != (bindErr != nil) {
+			t.Errorf("%q as %q: %v; with bind parameters: %v", q, sql, err, bindErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		cols, err := textColumns(results)
+		if err != nil || *cols[len(cols)-1] != "b" {
+			t.Errorf("%q as %q: %v, %v", q, sql, cols, err)
+		}
+	}
+}

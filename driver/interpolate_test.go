@@ -64,6 +64,20 @@ func TestInterpolate(t *testing.T) {
 		{"select $1\n'x'", pos(`ab`), "select  'ab'/**/ \n'x'"},
 		{"select $1\n'x'", pos([]any{}), "select  '{}'/**/ \n'x'"},
 		{"select $1\n'x'", pos(1.5), "select  ('1.5'::float8) \n'x'"},
+		// The same before the literal: 'a'<newline>$1 must not become 'a'<newline>'b', which
+		// PostgreSQL reads as 'ab' (issue 9 item 11), whether the string before is the query's
+		// or another argument's.
+		{"select 'a'\n$1", pos("b"), "select 'a'\n/**/ 'b' "},
+		{"select 'a' -- c\n  $1", pos("b"), "select 'a' -- c\n  /**/ 'b' "},
+		{"select E'a\\\\'\n$1", pos("b"), "select E'a\\\\'\n/**/ 'b' "},
+		{"select $1\n$2", pos("a", "b"), "select  'a' \n/**/ 'b' "},
+		{"select @x\n@y", namedArgs("x", "a", "y", "b"), "select  'a' \n/**/ 'b' "},
+		{"select 'a' $1", pos("b"), "select 'a'  'b' "},
+		{"select 'a' /**/\n$1", pos("b"), "select 'a' /**/\n 'b' "},
+		{"select 'a'\n$1", pos(`b\`), "select 'a'\n E'b\\\\' "},
+		{"select 'a'\n$1", pos(int64(1)), "select 'a'\n 1 "},
+		{"select 1.5\n$1", pos(int64(1)), "select 1.5\n 1 "},
+		{"select $1\n$2", pos(int64(1), "b"), "select  1 \n 'b' "},
 	}
 	for _, tt := range tests {
 		got, err := interpolate(tt.query, tt.args)

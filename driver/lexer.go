@@ -29,7 +29,19 @@ type placeholder struct {
 	start, end int
 	num        int    // n of $n (clamped to math.MaxInt32); 0 for @name
 	name       string // name of @name; "" for $n
+	// after tells what comes before the placeholder, blanks and comments left out: a string
+	// constant (afterString) or another placeholder (afterPlaceholder), which ends at gap. A
+	// string constant written in its place could continue either.
+	after int
+	gap   int
 }
+
+// What comes before a placeholder (placeholder.after).
+const (
+	afterOther = iota
+	afterString
+	afterPlaceholder
+)
 
 // lexError is a query the lexer cannot split safely.
 type lexError struct {
@@ -48,6 +60,7 @@ func (e *lexError) Error() string {
 func lexPlaceholders(query string) ([]placeholder, error) {
 	var phs []placeholder
 	var prev pgscan.Kind // the token just before, when no blank or comment separates them
+	after, gap := afterOther, 0
 	for i := 0; i < len(query); {
 		t, err := pgscan.Next(query, i)
 		if err != nil {
@@ -63,7 +76,7 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 				}
 				num = num*10 + int(d-'0')
 			}
-			phs = append(phs, placeholder{start: t.Start, end: t.End, num: num})
+			phs = append(phs, placeholder{start: t.Start, end: t.End, num: num, after: after, gap: gap})
 		case pgscan.Op:
 			if query[t.Start] != '@' || t.End != t.Start+1 || t.End == len(query) ||
 				prev == pgscan.Ident || prev == pgscan.Number || prev == pgscan.Param {
@@ -73,8 +86,17 @@ func lexPlaceholders(query string) ([]placeholder, error) {
 			if err != nil || name.Kind != pgscan.Ident {
 				break // the error, if any, is the next token's
 			}
-			phs = append(phs, placeholder{start: t.Start, end: name.End, name: query[name.Start:name.End]})
+			phs = append(phs, placeholder{start: t.Start, end: name.End, name: query[name.Start:name.End], after: after, gap: gap})
 			t.End, t.Kind = name.End, pgscan.Ident
+		}
+		switch {
+		case t.Kind == pgscan.Space || t.Kind == pgscan.Comment:
+		case len(phs) > 0 && phs[len(phs)-1].end == t.End:
+			after, gap = afterPlaceholder, t.End
+		case t.Kind == pgscan.String:
+			after, gap = afterString, t.End
+		default:
+			after = afterOther
 		}
 		i, prev = t.End, t.Kind
 	}
