@@ -227,7 +227,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"geometry", "SELECT the_geom FROM geoms LIMIT 100000"},
 	} {
 		hc := httpclient.New()
-		c, err := (&Config{BaseURL: acct.URL, APIKey: acct.MasterKey, MaxRetries: -1}).newClient(hc)
+		c, err := (&Config{BaseURL: acct.URL, APIKey: acct.MasterKey}).newClient(hc)
 		if err != nil {
 			b.Fatal(err)
 		}

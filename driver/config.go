@@ -28,7 +28,9 @@ type Config struct {
 	// Zero means no limit beyond the context's.
 	Timeout time.Duration
 	// MaxRetries is how many times a request that is safe to repeat may be repeated (see
-	// carto.RetryPolicy). A negative value, as NewConfig sets, means carto.DefaultRetryPolicy.
+	// carto.RetryPolicy). Zero means carto.DefaultRetryPolicy (3 repeats), so that a Config
+	// built by hand retries like a DSN without max_retries; a negative value means none (the
+	// DSN's max_retries=0).
 	MaxRetries int
 	// SpoolMemory is how many bytes of a query's answer are held in memory before the rest
 	// goes to a temporary file; zero means DefaultSpoolMemory.
@@ -52,18 +54,21 @@ type Notice struct {
 	Message string
 }
 
-// NewConfig returns a Config with the defaults ParseDSN starts from.
+// NewConfig returns a Config with the defaults ParseDSN starts from: the zero Config.
 func NewConfig() *Config {
-	return &Config{MaxRetries: -1}
+	return &Config{}
 }
 
 // retryPolicy is the carto.RetryPolicy MaxRetries asks for.
 func (cfg *Config) retryPolicy() carto.RetryPolicy {
-	if cfg.MaxRetries < 0 {
-		return carto.DefaultRetryPolicy
-	}
 	p := carto.DefaultRetryPolicy
-	p.MaxAttempts = cfg.MaxRetries + 1
+	switch {
+	case cfg.MaxRetries == 0:
+	case cfg.MaxRetries < 0:
+		p.MaxAttempts = 1
+	default:
+		p.MaxAttempts = cfg.MaxRetries + 1
+	}
 	return p
 }
 

@@ -126,6 +126,9 @@ func ParseDSN(dsn string) (*Config, error) {
 			return nil, bad("max_retries is %q, want a whole number from 0 to 100", q.Get("max_retries"))
 		}
 		cfg.MaxRetries = n
+		if n == 0 {
+			cfg.MaxRetries = -1 // none; a zero MaxRetries is the default
+		}
 	}
 	if q.Has("spool_memory") {
 		n, err := parseSize(q.Get("spool_memory"))
@@ -273,8 +276,8 @@ func (cfg *Config) formatDSN(key string, redact bool) string {
 	if cfg.Timeout > 0 {
 		add("timeout", cfg.Timeout.String())
 	}
-	if cfg.MaxRetries >= 0 {
-		add("max_retries", strconv.Itoa(cfg.MaxRetries))
+	if cfg.MaxRetries != 0 {
+		add("max_retries", strconv.Itoa(max(cfg.MaxRetries, 0)))
 	}
 	if cfg.SpoolMemory > 0 {
 		add("spool_memory", formatSize(cfg.SpoolMemory))

@@ -13,24 +13,24 @@ func TestParseDSN(t *testing.T) {
 		want Config
 	}{
 		{"carto://alice:k3y@alice.carto.com",
-			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k3y", MaxRetries: -1}},
+			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k3y"}},
 		{"carto://alice.carto.com",
-			Config{BaseURL: "https://alice.carto.com/", User: "alice", MaxRetries: -1}},
+			Config{BaseURL: "https://alice.carto.com/", User: "alice"}},
 		{"carto://bob:k@acme.carto.com",
-			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k", MaxRetries: -1}},
+			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k"}},
 		{"carto://acme.carto.com/user/bob/?api_key=k",
-			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k", MaxRetries: -1}},
+			Config{BaseURL: "https://acme.carto.com/user/bob/", User: "bob", APIKey: "k"}},
 		{"carto://demo:mk@127.0.0.1:5480/user/demo?sslmode=disable&timeout=30s&max_retries=0&spool_memory=512k&client=etl",
 			Config{BaseURL: "http://127.0.0.1:5480/user/demo/", User: "demo", APIKey: "mk", Timeout: 30 * time.Second,
-				MaxRetries: 0, SpoolMemory: 512 << 10, ClientID: "etl"}},
+				MaxRetries: -1, SpoolMemory: 512 << 10, ClientID: "etl"}},
 		{"carto://demo@localhost:5480?sslmode=require",
-			Config{BaseURL: "https://localhost:5480/user/demo/", User: "demo", MaxRetries: -1}},
+			Config{BaseURL: "https://localhost:5480/user/demo/", User: "demo"}},
 		{"https://alice.carto.com/?api_key=k",
-			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k", MaxRetries: -1}},
+			Config{BaseURL: "https://alice.carto.com/", User: "alice", APIKey: "k"}},
 		{"http://127.0.0.1:8080/user/demo?api_key=k&spool_memory=2MiB",
-			Config{BaseURL: "http://127.0.0.1:8080/user/demo/", User: "demo", APIKey: "k", MaxRetries: -1, SpoolMemory: 2 << 20}},
+			Config{BaseURL: "http://127.0.0.1:8080/user/demo/", User: "demo", APIKey: "k", SpoolMemory: 2 << 20}},
 		{"  carto://carol.localhost:8080?sslmode=disable  ",
-			Config{BaseURL: "http://carol.localhost:8080/", User: "carol", MaxRetries: -1}},
+			Config{BaseURL: "http://carol.localhost:8080/", User: "carol"}},
 	}
 	for _, tt := range tests {
 		got, err := ParseDSN(tt.dsn)

@@ -240,3 +240,30 @@ func TestConnectionCutMidBody(t *testing.T) {
 	}
 	t.Logf("cut answer: %v", err)
 }
+
+// TestZeroConfigRetries: a Config built by hand, with no MaxRetries, retries as the default
+// policy does (issue 9 item 12); MaxRetries -1 and max_retries=0 send once.
+func TestZeroConfigRetries(t *testing.T) {
+	dsn, n, _ := scriptServer(t, unavailable, ok)
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := OpenDB(&Config{BaseURL: cfg.BaseURL, APIKey: "k"})
+	defer db.Close()
+	var v int
+	if err := db.QueryRow("SELECT 1 AS n").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("a zero MaxRetries did not retry a 503: %d, %v", v, err)
+	}
+	if n.Load() != 2 {
+		t.Errorf("%d requests, want 2", n.Load())
+	}
+
+	dsn, n, _ = scriptServer(t, unavailable, ok)
+	cfg, _ = ParseDSN(dsn)
+	db2 := OpenDB(&Config{BaseURL: cfg.BaseURL, APIKey: "k", MaxRetries: -1})
+	defer db2.Close()
+	if _, err := db2.Query("SELECT 1"); err == nil || n.Load() != 1 {
+		t.Errorf("MaxRetries -1: %v after %d requests, want the 503 after 1", err, n.Load())
+	}
+}
