@@ -71,6 +71,22 @@ func TestUploadAndWait(t *testing.T) {
 	if err != nil || len(ids) != 0 {
 		t.Errorf("List: %v %v", ids, err)
 	}
+
+	// create_vis: a map of the new dataset comes with the import.
+	imp, err = c.Upload(ctx, "capitals.csv", strings.NewReader(capitals), &imports.Options{CreateVis: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err = c.Wait(ctx, imp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !done.CreateVisualization || done.VisualizationID == "" || done.DerivedVisualizationID != done.VisualizationID || done.TableName != "capitals_1" {
+		t.Errorf("create_vis: %+v", done)
+	}
+	if got := scalar(t, acct, `SELECT type || ' ' || array_to_string(tables, ',') FROM cartolocal.visualizations WHERE id = '`+done.VisualizationID+`'`); got != "derived capitals_1" {
+		t.Errorf("the map: %s", got)
+	}
 }
 
 // rows is a CSV made on the fly, never held whole: a header and n rows.

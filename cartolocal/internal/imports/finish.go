@@ -17,6 +17,7 @@ import (
 // cartodbfied as the account's role, gets its privacy and becomes a dataset.
 func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, acct Account, res *staged) error {
 	var names, ids []string
+	mapToMake := rec.Opts.CreateVis && s.cfg.CreateMap != nil
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if err := lockNames(ctx, tx, acct); err != nil {
 			return err
@@ -31,6 +32,7 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 			}
 		}
 		var code *int
+		mapToMake = mapToMake && len(names) > 0
 		if len(names) == 0 {
 			if rec.Opts.CollisionStrategy != "skip" {
 				return importer.Failf(importer.CodeUnsupported, "nothing was imported")
@@ -50,9 +52,15 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 		if res.warnings != nil {
 			warnings = res.warnings
 		}
-		_, err := tx.Exec(ctx, `UPDATE cartolocal.imports SET state = 'complete', error_code = $2, table_name = $3,
+		// With a map to make, the import completes once it is made (it needs the tables
+		// committed), so that no one sees it complete without its visualization_id.
+		state := StateComplete
+		if mapToMake {
+			state = StateGuessing
+		}
+		_, err := tx.Exec(ctx, `UPDATE cartolocal.imports SET state = $7, error_code = $2, table_name = $3,
 	table_id = $4, tables_created_count = $5, warnings = $6, updated_at = now() WHERE id = $1`,
-			rec.ID, code, first, firstID, n, warnings)
+			rec.ID, code, first, firstID, n, warnings, state)
 		return err
 	})
 	if err != nil {
@@ -61,12 +69,17 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 	if rec.SyncID != nil {
 		s.syncImportEnded(ctx, rec, names, 0)
 	}
-	if rec.Opts.CreateVis && s.cfg.CreateMap != nil && len(names) > 0 {
+	if mapToMake {
+		var vizID *string
 		id, err := s.cfg.CreateMap(ctx, acct.Name, names, rec.Opts.Privacy)
 		if err != nil {
+			// The datasets are there; only the map is missing, as when CARTO's fails.
 			s.logf("imports: import %s: creating its map: %v", rec.ID, err)
-		} else if _, err := s.admin.Exec(ctx, "UPDATE cartolocal.imports SET visualization_id = $2 WHERE id = $1", rec.ID, id); err != nil {
-			s.logf("imports: import %s: %v", rec.ID, err)
+		} else {
+			vizID = &id
+		}
+		if _, err := s.admin.Exec(context.WithoutCancel(ctx), "UPDATE cartolocal.imports SET visualization_id = $2, state = 'complete', updated_at = now() WHERE id = $1", rec.ID, vizID); err != nil {
+			return err
 		}
 	}
 	return nil
