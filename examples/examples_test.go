@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gocarto/carto/account"
 	"github.com/gocarto/carto/cartolocal/cartotest"
 	_ "github.com/gocarto/carto/driver"
 )
@@ -200,6 +201,17 @@ var fixtures = map[string]func(t *testing.T, ctx context.Context, acct *cartotes
 	"import_sync_table":            sourceURL,
 	"import_sync_table_as_dataset": sourceURL,
 	"import_from_database":         connection,
+	"export_map": func(t *testing.T, ctx context.Context, acct *cartotest.Account, _ *sql.DB) []string {
+		placesMap(t, ctx, acct)
+		return []string{"TMPDIR=" + t.TempDir()}
+	},
+	"map_info": func(t *testing.T, ctx context.Context, acct *cartotest.Account, _ *sql.DB) []string {
+		placesMap(t, ctx, acct)
+		return nil
+	},
+	"user_info": func(t *testing.T, ctx context.Context, acct *cartotest.Account, _ *sql.DB) []string {
+		return []string{"CARTO_USER=" + acct.User}
+	},
 }
 
 // sourceURL serves a small CSV (two capitals) for the sync examples, as SOURCE_URL.
@@ -237,6 +249,19 @@ func connection(t *testing.T, ctx context.Context, acct *cartotest.Account, db *
 	b, _ := json.Marshal(map[string]any{"connector": map[string]any{"provider": "postgres", "table": "stores",
 		"connection": map[string]any{"server": cfg.Host, "port": cfg.Port, "database": name, "username": cfg.User, "password": cfg.Password, "sslmode": "disable"}}})
 	return []string{"CONNECTION=" + string(b)}
+}
+
+// placesMap makes sure the account has the map "Places map" of the places dataset, as a user
+// would have made it in CARTO's editor.
+func placesMap(t *testing.T, ctx context.Context, acct *cartotest.Account) {
+	t.Helper()
+	maps := account.NewVisualizations(acct.Client(t))
+	if _, err := maps.Get(ctx, "Places map"); err == nil {
+		return
+	}
+	if _, err := maps.Create(ctx, account.MapSpec{Name: "Places map", Tables: []string{"places"}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // slowQuery starts a query that sleeps for a minute and returns its backend's pid once
