@@ -335,6 +335,23 @@ func TestAPIKeyListPagesWithLinks(t *testing.T) {
 	if _, err := account.NewAPIKeys(acct.PublicClient(t)).Get(ctx, "Master"); status(err) != 401 {
 		t.Fatalf("no key: %v", err)
 	}
+
+	// Regenerating the master key changes the account's master key, as CARTO's does; the
+	// default public key's token cannot change.
+	if _, err := keys.Regenerate(ctx, "Default public"); status(err) != 422 {
+		t.Fatalf("regenerate the default key: %v", err)
+	}
+	m2, err := keys.Regenerate(ctx, "Master")
+	if err != nil || m2.Token == acct.MasterKey || len(m2.Token) != 40 {
+		t.Fatalf("regenerate master: %+v %v", m2, err)
+	}
+	if _, err := keys.Get(ctx, "Master"); status(err) != 401 {
+		t.Fatalf("the old master key: %v", err)
+	}
+	again, err := account.NewAPIKeys(clientWithKey(t, acct, m2.Token)).Get(ctx, "Master")
+	if err != nil || again.Token != m2.Token {
+		t.Fatalf("the new master key: %+v %v", again, err)
+	}
 }
 
 func TestVizListGetUpdateDelete(t *testing.T) {

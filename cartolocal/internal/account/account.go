@@ -26,19 +26,21 @@ type Deps struct {
 	Registry *registry.Registry
 	// PGURL is the superuser URL of the database, for ogr2ogr when an export writes tables.
 	PGURL string
-	// ExportDir holds finished .carto files; empty means a directory under os.TempDir.
+	// ExportDir holds finished .carto files; empty means a temporary directory removed by Close
+	// (exports then do not outlive the server).
 	ExportDir string
 	Logf      func(string, ...any)
 }
 
 // Server serves the account APIs.
 type Server struct {
-	d      Deps
-	orgs   *Orgs
-	dir    string
-	ctx    context.Context // ends exports in flight at Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	d       Deps
+	orgs    *Orgs
+	dir     string
+	tempDir bool            // dir is ours to remove at Close
+	ctx     context.Context // ends exports in flight at Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // New installs what the account APIs keep in the database (organizations, exports, the
@@ -50,14 +52,17 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err := install(ctx, d.Admin); err != nil {
 		return nil, err
 	}
-	dir := d.ExportDir
+	dir, temp := d.ExportDir, false
 	if dir == "" {
-		dir = os.TempDir() + "/cartolocal-exports"
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+		var err error
+		if dir, err = os.MkdirTemp("", "cartolocal-exports-"); err != nil {
+			return nil, fmt.Errorf("account: export directory: %w", err)
+		}
+		temp = true
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("account: export directory: %w", err)
 	}
-	s := &Server{d: d, orgs: &Orgs{admin: d.Admin}, dir: dir}
+	s := &Server{d: d, orgs: &Orgs{admin: d.Admin}, dir: dir, tempDir: temp}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.resumeExports(ctx); err != nil {
 		return nil, err
@@ -72,6 +77,9 @@ func (s *Server) Orgs() *Orgs { return s.orgs }
 func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	if s.tempDir {
+		return os.RemoveAll(s.dir)
+	}
 	return nil
 }
 

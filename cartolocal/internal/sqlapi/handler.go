@@ -132,8 +132,8 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !who.Allows("sql") {
-		// A regular API key without the sql grant (CARTO's authorization middleware).
-		fail(&httpapi.Error{Status: http.StatusForbidden, Message: "permission denied"})
+		// A regular API key without the sql grant: CARTO's lib/auth/apikey.js answers so.
+		fail(&httpapi.Error{Status: http.StatusForbidden, Message: "forbidden"})
 		return
 	}
 	h.Set("Vary", "Authorization")
