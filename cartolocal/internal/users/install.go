@@ -21,6 +21,15 @@ const PublicRole = "publicuser"
 // one PostgreSQL (an advisory lock key: "cartolocal" in ASCII).
 const InstallLockKey = 0x636172746f6c6f63
 
+// ownerOnlyFunctions write or signal across sessions: large objects (which belong to the role that
+// makes them, so the shared public role's would be every account's) and the signalling of other
+// backends of the same role (a public caller could cancel or end another account's public
+// queries). PostgreSQL grants them to PUBLIC; cartolocal to account owners only. (lo_import and
+// lo_export are superuser-only already.)
+const ownerOnlyFunctions = `lo_from_bytea(oid, bytea), lo_create(oid), lo_creat(integer),
+	lo_put(oid, bigint, bytea), lowrite(integer, bytea), lo_unlink(oid), lo_truncate(integer, integer),
+	lo_truncate64(integer, bigint), pg_cancel_backend(integer), pg_terminate_backend(integer, bigint)`
+
 // Install creates, or brings up to date, what the directory keeps in the database: cartolocal's
 // own schema (readable by superusers only; other parts of cartolocal add their tables to it), its
 // settings and accounts tables, and the public role. It runs in the caller's transaction, under
@@ -82,6 +91,22 @@ REVOKE TEMPORARY ON DATABASE %[4]s FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO %[2]s;
 `, verb, PublicRole, pgscan.QuoteLiteral(publicPassword), db)); err != nil {
 		return "", fmt.Errorf("public role: %w", err)
+	}
+	// The public role is shared by every account, so what it writes or signals crosses accounts:
+	// those functions are the owners' only (granted again to the owners of earlier runs, whose
+	// grants came through PUBLIC).
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`
+REVOKE EXECUTE ON FUNCTION %[1]s FROM PUBLIC;
+DO $$
+DECLARE r text;
+BEGIN
+	FOR r IN SELECT u.role_name FROM cartolocal.users u JOIN pg_roles ON rolname = u.role_name LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %[1]s TO %%I', r);
+	END LOOP;
+END
+$$;
+`, ownerOnlyFunctions)); err != nil {
+		return "", fmt.Errorf("owner-only functions: %w", err)
 	}
 	return publicPassword, nil
 }

@@ -192,7 +192,8 @@ GRANT CONNECT, TEMPORARY ON DATABASE %[6]s TO %[2]s;
 CREATE SCHEMA IF NOT EXISTS %[7]s AUTHORIZATION %[2]s;
 ALTER SCHEMA %[7]s OWNER TO %[2]s;
 GRANT USAGE ON SCHEMA %[7]s TO %[8]s;
-`, verb, role, pgscan.QuoteLiteral(password), d.searchPath(u.Schema), timeout, db, schema, PublicRole)
+GRANT EXECUTE ON FUNCTION %[9]s TO %[2]s;
+`, verb, role, pgscan.QuoteLiteral(password), d.searchPath(u.Schema), timeout, db, schema, PublicRole, ownerOnlyFunctions)
 		if _, err := tx.Exec(ctx, ddl); err != nil {
 			return err
 		}
