@@ -24,6 +24,7 @@ package sqlapi
 //     \bpg_ is not given: the public role's grants alone decide.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -47,6 +48,8 @@ type Server struct {
 	users *users.Directory
 	logf  func(string, ...any)
 
+	poolWait time.Duration
+
 	extMu sync.Mutex
 	ext   map[uint32]string // the PostGIS type OIDs, loaded on first use
 }
@@ -59,11 +62,24 @@ type Deps struct {
 	Users *users.Directory
 	// Logf receives notable events.
 	Logf func(format string, args ...any)
+	// PoolWait bounds the wait for a connection of the caller's role; zero means 5 s.
+	PoolWait time.Duration
+}
+
+// poolBusyError is the answer to a request that found every connection of its role busy: CARTO's
+// 429 for limits, with a Retry-After that gocarto's client (and carto-python's) honours.
+func poolBusyError() *httpapi.Error {
+	return &httpapi.Error{
+		Status:  http.StatusTooManyRequests,
+		Message: "You are over platform's limits. Please contact us to know more details",
+		Context: "limit", Detail: "rate-limit",
+		Header: http.Header{"Retry-After": {"1"}},
+	}
 }
 
 // New returns the SQL API's server; Register mounts it.
 func New(d Deps) *Server {
-	return &Server{admin: d.Admin, users: d.Users, logf: d.Logf}
+	return &Server{admin: d.Admin, users: d.Users, logf: d.Logf, poolWait: cmp.Or(d.PoolWait, 5*time.Second)}
 }
 
 // Register mounts /api/{version}/sql, with or without a trailing slash.
@@ -197,9 +213,18 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+now+`";`)
 	h.Set("Content-Type", ctype)
 
-	conn, err := who.Acquire(ctx)
+	// A caller waits a bounded time for one of its role's few connections: when they are all
+	// busy (four anonymous pg_sleep calls fill a public pool), later requests get a 429 to retry
+	// instead of hanging.
+	acquireCtx, acquireStop := context.WithTimeout(ctx, srv.poolWait)
+	conn, err := who.Acquire(acquireCtx)
+	acquireStop()
 	if err != nil {
 		if ctx.Err() != nil {
+			return
+		}
+		if acquireCtx.Err() != nil {
+			fail(poolBusyError())
 			return
 		}
 		srv.logf("cartolocal: user %s: acquiring a connection: %v", who.User.Name, err)

@@ -247,6 +247,10 @@ func (d *Directory) Load(ctx context.Context) error {
 	return rows.Err()
 }
 
+// PublicStatementTimeout limits the statements of the public role (requests without a key or
+// with the public key) when Options.StatementTimeout sets none.
+const PublicStatementTimeout = 5 * time.Minute
+
 // timeoutMillis is Options.StatementTimeout in milliseconds (at least 1), as PostgreSQL takes it,
 // and whether there is one.
 func (d *Directory) timeoutMillis() (string, bool) {
@@ -364,6 +368,9 @@ func (c *userConns) poolConfig(role, password string) (*pgxpool.Config, error) {
 	cc.OnNotice = dispatchNotice // the SQL API collects RAISE NOTICE/WARNING/INFO per request
 	if ms, ok := c.dir.timeoutMillis(); ok {
 		cc.RuntimeParams["statement_timeout"] = ms
+	} else if role == PublicRole {
+		// Anonymous callers always get a limit, as on CARTO, whose plans all set one.
+		cc.RuntimeParams["statement_timeout"] = fmt.Sprint(PublicStatementTimeout.Milliseconds())
 	}
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		// Cancel the query on the server at once; should it not end within DeadlineDelay, the
