@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -655,5 +656,50 @@ func TestDataServicesQuota(t *testing.T) {
 	}
 	if !slices.Equal(services, []string{"isolines", "hires_geocoder", "routing", "observatory"}) {
 		t.Fatalf("services %v", services)
+	}
+}
+
+// An organization's admin manages its members' keys with target_user (CARTO's Auth API); members
+// cannot, and accounts outside the organization are not found.
+func TestOrgAdminManagesMembersKeys(t *testing.T) {
+	ctx := ctxT(t)
+	admin, member, outsider := cartotest.New(t), cartotest.New(t), cartotest.New(t)
+	cartodbfied(t, member, "mt")
+	org := "org-" + admin.User
+	if err := admin.Server.AddOrganization(ctx, org, admin.User, member.User); err != nil {
+		t.Fatal(err)
+	}
+	create := func(c *carto.Client, target, body string) (string, error) {
+		resp, err := c.Do(ctx, &carto.Request{Method: http.MethodPost, Path: "api/v3/api_keys",
+			Query: url.Values{"target_user": {target}}, Body: []byte(body), ContentType: "application/json"})
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var k struct {
+			Token string `json:"token"`
+			User  struct {
+				Username string `json:"username"`
+			} `json:"user"`
+		}
+		if err := json.UnmarshalRead(resp.Body, &k); err != nil || k.User.Username != target {
+			t.Fatalf("created %+v %v", k, err)
+		}
+		return k.Token, nil
+	}
+	body := `{"name":"for-member","grants":[{"type":"apis","apis":["sql"]},{"type":"database","tables":[{"schema":"` + member.User + `","name":"mt","permissions":["select"]}]}]}`
+	token, err := create(admin.Client(t), member.User, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := count(t, dbWithKey(t, member, token), "mt"); err != nil || n != 2 {
+		t.Fatalf("the member's new key: %d %v", n, err)
+	}
+	if _, err := create(member.Client(t), admin.User, `{"name":"x","grants":[{"type":"apis","apis":["sql"]}]}`); status(err) != 403 {
+		t.Fatalf("a member managing the admin's keys: %v", err)
+	}
+	_, err = create(admin.Client(t), outsider.User, `{"name":"x","grants":[{"type":"apis","apis":["sql"]}]}`)
+	if status(err) != 404 || !strings.Contains(err.Error(), fmt.Sprintf("User '%s' not found in the organization '%s'", outsider.User, org)) {
+		t.Fatalf("an account outside the organization: %v", err)
 	}
 }
