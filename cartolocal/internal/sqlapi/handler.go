@@ -11,7 +11,8 @@ package sqlapi
 //     digits, where CARTO's Node server rounds them to doubles (shorter ones print as CARTO prints
 //     them: "1.50" is 1.5); json/jsonb keep PostgreSQL's numbers and escapes (only the whitespace
 //     goes).
-//   - Formats shp, kml, svg, spatialite, gpkg, topojson and arraybuffer answer 400 "not supported".
+//   - Format arraybuffer answers 400 "not supported". The others are built as CARTO builds them
+//     (export_ogr.go, format_svg.go, format_topojson.go say where they differ).
 //   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
 //   - Cache-Control knows no table metadata: reads get max-age=31536000, writes 0 (both no-cache);
 //     Carto-User-Id, X-Served-By-*, X-Cache-Channel and Surrogate-Key are not sent.
@@ -86,6 +87,8 @@ func New(d Deps) *Server {
 func (srv *Server) Register(mux *http.ServeMux) {
 	httpapi.Mount(mux, "/api/{version}/sql", srv.handleSQL)
 	httpapi.Mount(mux, "/api/{version}/sql/{$}", srv.handleSQL)
+	httpapi.Mount(mux, "/api/{version}/sql/copyfrom", srv.handleCopyFrom)
+	httpapi.Mount(mux, "/api/{version}/sql/copyto", srv.handleCopyTo)
 }
 
 // extTypeNames returns the PostGIS type OIDs of the database, loading them on first use; CARTO
@@ -181,11 +184,25 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	var f rowFormat
 	var ctype, ext string
 	var csv *csvFormat
+	var ogr *ogrFormat
+	var topo bool
 	switch sp.format {
 	case "geojson":
 		sql = geojsonQuery(sql, sp.dp)
 		f = &geojsonFormat{enc: pgvalue.Encoder{NaNNull: true}, skip: skip, callback: callback}
 		ctype, ext = "application/json; charset=utf-8", "geojson"
+	case "svg":
+		sql = svgQuery(sql, sp.dp)
+		f = &svgFormat{}
+		ctype, ext = "image/svg+xml; charset=utf-8", "svg"
+	case "topojson":
+		sql = topojsonQuery(sql, sp.dp)
+		topo = true
+		// CARTO's TopoJsonFormat has no content type: Express sends the word undefined (sample 40).
+		ctype, ext = "undefined", "topojson"
+	case "shp", "kml", "gpkg", "spatialite":
+		ogr = ogrFormats[sp.format]
+		ctype, ext = ogr.ctype, ogr.ext
 	case "csv":
 		csv = &csvFormat{}
 		f = csv
@@ -233,6 +250,14 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.Release()
 
+	switch {
+	case ogr != nil:
+		srv.serveExport(ctx, w, conn, &ogrExport{f: ogr, sql: stripTrailingSemicolon(sql), layer: sp.filename, skip: skip}, fail)
+		return
+	case topo:
+		srv.serveTopoJSON(ctx, w, conn.Conn().PgConn(), sql, skip, callback, fail)
+		return
+	}
 	if csv != nil {
 		names, err := csvColumnNames(run, conn, sql, skip)
 		if err != nil {

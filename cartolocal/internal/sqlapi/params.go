@@ -19,8 +19,8 @@ const maxQueryBytes = 1 << 20
 // cartolocal implements them.
 var sqlFormats = map[string]bool{
 	"json": true, "geojson": true, "csv": true,
-	"shp": false, "kml": false, "svg": false, "spatialite": false, "gpkg": false,
-	"topojson": false, "arraybuffer": false,
+	"shp": true, "kml": true, "svg": true, "spatialite": true, "gpkg": true,
+	"topojson": true, "arraybuffer": false,
 }
 
 // sqlParams are the parameters of a query request once read as CARTO's params middleware reads them
@@ -60,7 +60,7 @@ func parseSQLParams(p httpapi.Params, query url.Values) (*sqlParams, *httpapi.Er
 	case !known:
 		return nil, httpapi.BadRequest("Invalid format: " + format)
 	case !implemented:
-		return nil, httpapi.BadRequest(fmt.Sprintf("Format %s is not supported by cartolocal: use json, geojson or csv", format))
+		return nil, httpapi.BadRequest(fmt.Sprintf("Format %s is not supported by cartolocal: use json, geojson, csv, shp, kml, svg, spatialite, gpkg or topojson", format))
 	}
 	sp.format = format
 	sp.inline = !truthy(query["format"]) && !truthy(p["format"]) && !truthy(query["filename"]) && !truthy(p["filename"])

@@ -56,8 +56,8 @@ func TestParseSQLParams(t *testing.T) {
 		{p: httpapi.Params{"q": 5.0}, err: "You must indicate a sql query"},
 		{p: httpapi.Params{"q": "x", "format": "xyz"}, err: "Invalid format: xyz"},
 		{p: httpapi.Params{"q": "x", "format": 5.0}, err: "Invalid format: undefined"},
-		{p: httpapi.Params{"q": "x", "format": "shp"}, err: "Format shp is not supported by cartolocal: use json, geojson or csv"},
-		{p: httpapi.Params{"q": "x", "format": "TopoJSON"}, err: "Format topojson is not supported by cartolocal: use json, geojson or csv"},
+		{p: httpapi.Params{"q": "x", "format": "arraybuffer"}, err: "Format arraybuffer is not supported by cartolocal: use json, geojson, csv, shp, kml, svg, spatialite, gpkg or topojson"},
+		{p: httpapi.Params{"q": "x", "format": "TopoJSON"}, format: "topojson"},
 	}
 	for i, tc := range cases {
 		sp, aerr := parseSQLParams(tc.p, tc.query)

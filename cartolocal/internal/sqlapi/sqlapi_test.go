@@ -320,7 +320,7 @@ func TestSQLMethodsAndParams(t *testing.T) {
 	// 16, 17, bad input: CARTO-style errors, and the server keeps serving.
 	expect(t, sqlGet(t, acct, "api_key", acct.MasterKey), 400, `{"error":["You must indicate a sql query"]}`)
 	expect(t, sqlGet(t, acct, "q", "select 1", "format", "xyz"), 400, `{"error":["Invalid format: xyz"]}`)
-	expect(t, sqlGet(t, acct, "q", "select 1", "format", "shp"), 400, `{"error":["Format shp is not supported by cartolocal: use json, geojson or csv"]}`)
+	expect(t, sqlGet(t, acct, "q", "select 1", "format", "arraybuffer"), 400, `{"error":["Format arraybuffer is not supported by cartolocal: use json, geojson, csv, shp, kml, svg, spatialite, gpkg or topojson"]}`)
 	big := "select 1 as one --" + strings.Repeat("x", 1<<20)
 	req = mustRequest(t, http.MethodPost, sqlURL(acct), strings.NewReader(url.Values{"q": {big}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
