@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -26,12 +25,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gocarto/carto"
-	"github.com/gocarto/carto/cartolocal/pgcluster"
+	"github.com/gocarto/carto/bench/internal/benchsrv"
 	"github.com/gocarto/carto/sqlapi"
 )
 
@@ -101,16 +99,14 @@ func runChild(mode, baseURL, q, file string, noGzip bool) error {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 	elapsed := time.Since(start)
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("%d %d\n", elapsed.Nanoseconds(), ru.Maxrss)
+	fmt.Printf("%d %d\n", elapsed.Nanoseconds(), benchsrv.PeakRSS())
 	return nil
 }
 
 // measurement is one timed run of one tool.
 type measurement struct {
-	wall   time.Duration
-	rssKiB int64
+	wall time.Duration
+	rss  int64 // bytes
 }
 
 func run(sizes []int) error {
@@ -121,39 +117,12 @@ func run(sizes []int) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	cluster, err := pgcluster.Start(ctx, pgcluster.Config{})
+	srv, err := benchsrv.Start(ctx, "bench")
 	if err != nil {
 		return err
 	}
-	defer cluster.Stop()
-	pgURL := cluster.URL()
-
-	bin := filepath.Join(tmp, "cartolocal")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/cartolocal").CombinedOutput(); err != nil {
-		return fmt.Errorf("building cmd/cartolocal (run from the repository's root): %v\n%s", err, out)
-	}
-	srv := exec.Command(bin, "-pg-url", pgURL, "-addr", "127.0.0.1:0", "-user", "bench")
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	env := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for len(env) < 4 && sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	baseURL, key := env["CARTO_BASE_URL"], env["CARTO_API_KEY"]
-	if baseURL == "" || key == "" {
-		return fmt.Errorf("cartolocal did not start")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	defer srv.Close()
+	pgURL, baseURL, key := srv.PGURL, srv.BaseURL, srv.Key
 	c, err := carto.NewClient(baseURL, carto.WithAPIKey(key))
 	if err != nil {
 		return err
@@ -181,7 +150,7 @@ func run(sizes []int) error {
 			if out, err := p.CombinedOutput(); err != nil {
 				return measurement{}, fmt.Errorf("psql %s: %v\n%s", cmd, err, out)
 			}
-			return measurement{wall: time.Since(start), rssKiB: p.ProcessState.SysUsage().(*syscall.Rusage).Maxrss}, nil
+			return measurement{wall: time.Since(start), rss: benchsrv.ChildPeakRSS(p.ProcessState)}, nil
 		}
 		childRun := func(args ...string) (measurement, error) {
 			self, err := os.Executable()
@@ -198,7 +167,7 @@ func run(sizes []int) error {
 			if _, err := fmt.Sscan(string(out), &ns, &rss); err != nil {
 				return measurement{}, fmt.Errorf("%v printed %q", args, out)
 			}
-			return measurement{wall: time.Duration(ns), rssKiB: rss}, nil
+			return measurement{wall: time.Duration(ns), rss: rss}, nil
 		}
 		if _, err := psql(`\copy bench.t TO '` + data + `'`); err != nil {
 			return err
@@ -210,7 +179,7 @@ func run(sizes []int) error {
 		size := float64(st.Size())
 		row := func(dir, client string, m, base measurement) {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%.2fs\t%.1f\t%.0f\t%.1f MB\t%.2fx\t\n", n, dir, client, m.wall.Seconds(),
-				size/m.wall.Seconds()/1e6, float64(n)/m.wall.Seconds(), float64(m.rssKiB)/1024, base.wall.Seconds()/m.wall.Seconds())
+				size/m.wall.Seconds()/1e6, float64(n)/m.wall.Seconds(), float64(m.rss)/(1<<20), base.wall.Seconds()/m.wall.Seconds())
 		}
 
 		baseTo, err := psql(`\copy (SELECT * FROM bench.t) TO '/dev/null'`)

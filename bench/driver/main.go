@@ -1,0 +1,259 @@
+// Command driver measures the database/sql driver as a user runs it, with cartolocal as a separate
+// process, beside the baselines issue 14 names, each client in a process of its own:
+//
+//	go run ./bench/driver -rows 1000000,10000000
+//
+// For each size, the query select g as a, g*2 as b, g*0.5 as c, g%7 as d, g::float8/3 as e from
+// generate_series(1, N) g is read by
+//
+//	psql \copy (...) TO /dev/null    the native limit, straight to PostgreSQL
+//	curl                             cartolocal's JSON answer downloaded to /dev/null
+//	pgx                              straight to PostgreSQL, rows.Scan into any
+//	driver                           through cartolocal, rows.Scan into any for every column
+//
+// and the program prints wall time, rows/s and peak RSS of each, and the driver's wall time as a
+// ratio of the download's and of native COPY's. Then it times SELECT 1 round trips through the
+// driver and through pgx (median of -select1 runs).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gocarto/carto/bench/internal/benchsrv"
+	_ "github.com/gocarto/carto/driver"
+)
+
+const querySQL = "select g as a, g*2 as b, g*0.5 as c, g%%7 as d, g::float8/3 as e from generate_series(1,%d) g"
+
+func main() {
+	child := flag.String("child", "", "internal: run one measured client (driver, pgx, select1-driver, select1-pgx)")
+	target := flag.String("target", "", "internal: the DSN or PostgreSQL URL")
+	n := flag.Int("n", 0, "internal: rows, or SELECT 1 round trips")
+	rowsFlag := flag.String("rows", "1000000,10000000", "comma-separated result sizes to measure")
+	select1 := flag.Int("select1", 2000, "SELECT 1 round trips to time")
+	flag.Parse()
+	if *child != "" {
+		if err := runChild(*child, *target, *n); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var sizes []int
+	for _, s := range strings.Split(*rowsFlag, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || v <= 0 {
+			fmt.Fprintln(os.Stderr, "driver: bad -rows:", s)
+			os.Exit(2)
+		}
+		sizes = append(sizes, v)
+	}
+	if err := run(sizes, *select1); err != nil {
+		fmt.Fprintln(os.Stderr, "driver:", err)
+		os.Exit(1)
+	}
+}
+
+// runChild is one measured client; it prints its wall time in ns (per round trip for the SELECT 1
+// modes) and its peak RSS.
+func runChild(mode, target string, n int) error {
+	ctx := context.Background()
+	var elapsed time.Duration
+	switch mode {
+	case "driver", "select1-driver":
+		db, err := sql.Open("carto", target)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if mode == "driver" {
+			elapsed, err = scanAll(ctx, func() (rowSource, error) { return db.QueryContext(ctx, fmt.Sprintf(querySQL, n)) }, n)
+		} else {
+			elapsed, err = roundTrips(n, func() error {
+				var one int
+				return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			})
+		}
+		if err != nil {
+			return err
+		}
+	case "pgx", "select1-pgx":
+		conn, err := pgx.Connect(ctx, target)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		if mode == "pgx" {
+			elapsed, err = scanAll(ctx, func() (rowSource, error) {
+				r, err := conn.Query(ctx, fmt.Sprintf(querySQL, n))
+				return pgxRows{r}, err
+			}, n)
+		} else {
+			elapsed, err = roundTrips(n, func() error {
+				var one int
+				return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+			})
+		}
+		if err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown mode %q", mode)
+	}
+	fmt.Printf("%d %d\n", elapsed.Nanoseconds(), benchsrv.PeakRSS())
+	return nil
+}
+
+// rowSource is what *sql.Rows and pgx's rows have in common for the measurement.
+type rowSource interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+type pgxRows struct{ pgx.Rows }
+
+func (r pgxRows) Close() error { r.Rows.Close(); return nil }
+
+// scanAll runs the query and scans every column of every row into an any.
+func scanAll(_ context.Context, query func() (rowSource, error), want int) (time.Duration, error) {
+	start := time.Now()
+	rows, err := query()
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	vals := make([]any, 5)
+	ptrs := make([]any, 5)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	got := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if got != want {
+		return 0, fmt.Errorf("%d rows, want %d", got, want)
+	}
+	return time.Since(start), nil
+}
+
+// roundTrips times n calls of f after a few to warm up, and returns the median.
+func roundTrips(n int, f func() error) (time.Duration, error) {
+	for range 20 {
+		if err := f(); err != nil {
+			return 0, err
+		}
+	}
+	times := make([]time.Duration, n)
+	for i := range times {
+		start := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		times[i] = time.Since(start)
+	}
+	slices.Sort(times)
+	return times[n/2], nil
+}
+
+type measurement struct {
+	wall time.Duration
+	rss  int64
+}
+
+func run(sizes []int, select1 int) error {
+	ctx := context.Background()
+	srv, err := benchsrv.Start(ctx, "bench")
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := func(mode, target string, n int) (measurement, error) {
+		out, err := exec.Command(self, "-child", mode, "-target", target, "-n", strconv.Itoa(n)).Output()
+		if err != nil {
+			return measurement{}, fmt.Errorf("%s: %v", mode, err)
+		}
+		var ns, rss int64
+		if _, err := fmt.Sscan(string(out), &ns, &rss); err != nil {
+			return measurement{}, fmt.Errorf("%s printed %q", mode, out)
+		}
+		return measurement{time.Duration(ns), rss}, nil
+	}
+	timed := func(name string, args ...string) (measurement, error) {
+		start := time.Now()
+		p := exec.Command(name, args...)
+		if out, err := p.CombinedOutput(); err != nil {
+			return measurement{}, fmt.Errorf("%s: %v\n%s", name, err, out)
+		}
+		return measurement{time.Since(start), benchsrv.ChildPeakRSS(p.ProcessState)}, nil
+	}
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rows\tclient\twall\trows/s\tpeak RSS\tvs download\tvs native\t")
+	for _, n := range sizes {
+		q := fmt.Sprintf(querySQL, n)
+		native, err := timed("psql", "-X", "-q", srv.PGURL, "-c", `\copy (`+q+`) TO '/dev/null'`)
+		if err != nil {
+			return err
+		}
+		download, err := timed("curl", "-sS", "--fail", "-o", "/dev/null", "-u", srv.User+":"+srv.Key,
+			"--data-urlencode", "q="+q, srv.BaseURL+"api/v2/sql")
+		if err != nil {
+			return err
+		}
+		viaPgx, err := child("pgx", srv.PGURL, n)
+		if err != nil {
+			return err
+		}
+		viaDriver, err := child("driver", srv.DSN(), n)
+		if err != nil {
+			return err
+		}
+		for _, r := range []struct {
+			name string
+			m    measurement
+		}{{"psql \\copy (native)", native}, {"curl (download)", download}, {"pgx", viaPgx}, {"driver", viaDriver}} {
+			fmt.Fprintf(tw, "%d\t%s\t%.2fs\t%.0f\t%.1f MB\t%.2fx\t%.2fx\t\n", n, r.name, r.m.wall.Seconds(), float64(n)/r.m.wall.Seconds(),
+				float64(r.m.rss)/(1<<20), r.m.wall.Seconds()/download.wall.Seconds(), r.m.wall.Seconds()/native.wall.Seconds())
+		}
+		_ = tw.Flush()
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	d, err := child("select1-driver", srv.DSN(), select1)
+	if err != nil {
+		return err
+	}
+	p, err := child("select1-pgx", srv.PGURL, select1)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nSELECT 1 round trip (median of %d): driver through cartolocal %v, pgx straight to PostgreSQL %v (%.1fx)\n",
+		select1, d.wall, p.wall, d.wall.Seconds()/p.wall.Seconds())
+	return nil
+}
