@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/internal/pgscan"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -98,7 +99,7 @@ func (e *ogrExport) ogrColumns(ctx context.Context, pgc *pgconn.PgConn) (cols []
 		if e.f.needSRS && geocol == "" && e.geometry[fd.DataTypeOID] {
 			geocol = fd.Name
 		}
-		col := quoteIdentifier(fd.Name)
+		col := pgscan.QuoteIdent(fd.Name)
 		if e.f == csvOGR {
 			col += "::text"
 		}
@@ -109,7 +110,7 @@ func (e *ogrExport) ogrColumns(ctx context.Context, pgc *pgconn.PgConn) (cols []
 
 // srsOf runs CARTO's query for the SRID and type of the first non-null geometry.
 func (e *ogrExport) srsOf(ctx context.Context, pgc *pgconn.PgConn, geocol string) (srid, typ string, err error) {
-	q := quoteIdentifier(geocol)
+	q := pgscan.QuoteIdent(geocol)
 	rr := pgc.ExecParams(ctx, "SELECT ST_Srid("+q+") as srid, GeometryType("+q+") as type FROM ("+e.sql+") as _cartodbsqlapi WHERE "+
 		q+" is not null limit 1", nil, nil, nil, nil)
 	for rr.NextRow() {
