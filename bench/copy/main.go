@@ -11,8 +11,9 @@
 //	COPY FROM  psql \copy t2 FROM file                     vs  sqlapi.CopyFrom from the same file,
 //	                                                           gzip on (the default) and off
 //
-// and prints wall time, throughput, the client's peak RSS, and the ratio of throughputs against
-// psql's (above 1 is faster than psql). The data is COPY's text format in both directions.
+// and prints wall time (process start to exit, the best of -runs), throughput, the client's peak
+// RSS, and the ratio of throughputs against psql's (above 1 is faster than psql). The data is
+// COPY's text format in both directions.
 package main
 
 import (
@@ -21,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +40,7 @@ func main() {
 	noGzip := flag.Bool("nogzip", false, "internal: copyfrom without gzip")
 	query := flag.String("sql", "", "internal: the COPY statement")
 	rowsFlag := flag.String("rows", "1000000,10000000", "comma-separated table sizes to measure")
+	runs := flag.Int("runs", 3, "runs of each client; the best counts")
 	flag.Parse()
 	if *child != "" {
 		if err := runChild(*child, *baseURL, *query, *file, *noGzip); err != nil {
@@ -57,13 +58,13 @@ func main() {
 		}
 		sizes = append(sizes, n)
 	}
-	if err := run(sizes); err != nil {
+	if err := run(sizes, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "copy:", err)
 		os.Exit(1)
 	}
 }
 
-// runChild is one measured client: it prints its wall time and peak RSS.
+// runChild is one measured client; the parent times it, start to exit, and samples its RSS.
 func runChild(mode, baseURL, q, file string, noGzip bool) error {
 	c, err := carto.NewClient(baseURL) // the key comes from $CARTO_API_KEY
 	if err != nil {
@@ -71,7 +72,6 @@ func runChild(mode, baseURL, q, file string, noGzip bool) error {
 	}
 	api := sqlapi.New(c)
 	ctx := context.Background()
-	start := time.Now()
 	switch mode {
 	case "copyto":
 		out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -98,8 +98,6 @@ func runChild(mode, baseURL, q, file string, noGzip bool) error {
 	default:
 		return fmt.Errorf("unknown mode %q", mode)
 	}
-	elapsed := time.Since(start)
-	fmt.Printf("%d %d\n", elapsed.Nanoseconds(), benchsrv.PeakRSS())
 	return nil
 }
 
@@ -109,7 +107,7 @@ type measurement struct {
 	rss  int64 // bytes
 }
 
-func run(sizes []int) error {
+func run(sizes []int, runs int) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "copybench-*")
 	if err != nil {
@@ -123,6 +121,10 @@ func run(sizes []int) error {
 	}
 	defer srv.Close()
 	pgURL, baseURL, key := srv.PGURL, srv.BaseURL, srv.Key
+	// The children take the key from the environment, never from their command line.
+	if err := os.Setenv("CARTO_API_KEY", key); err != nil {
+		return err
+	}
 	c, err := carto.NewClient(baseURL, carto.WithAPIKey(key))
 	if err != nil {
 		return err
@@ -145,29 +147,16 @@ func run(sizes []int) error {
 		}
 		data := filepath.Join(tmp, "t.copy")
 		psql := func(cmd string) (measurement, error) {
-			start := time.Now()
-			p := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pgURL, "-c", cmd)
-			if out, err := p.CombinedOutput(); err != nil {
-				return measurement{}, fmt.Errorf("psql %s: %v\n%s", cmd, err, out)
-			}
-			return measurement{wall: time.Since(start), rss: benchsrv.ChildPeakRSS(p.ProcessState)}, nil
+			wall, rss, err := benchsrv.Run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pgURL, "-c", cmd)
+			return measurement{wall: wall, rss: rss}, err
 		}
 		childRun := func(args ...string) (measurement, error) {
 			self, err := os.Executable()
 			if err != nil {
 				return measurement{}, err
 			}
-			p := exec.Command(self, append([]string{"-url", baseURL}, args...)...)
-			p.Env = append(os.Environ(), "CARTO_API_KEY="+key)
-			out, err := p.Output()
-			if err != nil {
-				return measurement{}, fmt.Errorf("%v: %v", args, err)
-			}
-			var ns, rss int64
-			if _, err := fmt.Sscan(string(out), &ns, &rss); err != nil {
-				return measurement{}, fmt.Errorf("%v printed %q", args, out)
-			}
-			return measurement{wall: time.Duration(ns), rss: rss}, nil
+			wall, rss, err := benchsrv.Run(self, append([]string{"-url", baseURL}, args...)...)
+			return measurement{wall: wall, rss: rss}, err
 		}
 		if _, err := psql(`\copy bench.t TO '` + data + `'`); err != nil {
 			return err
@@ -182,37 +171,54 @@ func run(sizes []int) error {
 				size/m.wall.Seconds()/1e6, float64(n)/m.wall.Seconds(), float64(m.rss)/(1<<20), base.wall.Seconds()/m.wall.Seconds())
 		}
 
-		baseTo, err := psql(`\copy (SELECT * FROM bench.t) TO '/dev/null'`)
-		if err != nil {
-			return err
+		// Each client runs `runs` times, in turn with the others, and its best run counts: other
+		// work on the machine only ever slows a run down.
+		type client struct {
+			dir, name string
+			prep      func() error
+			measure   func() (measurement, error)
 		}
-		oursTo, err := childRun("-child", "copyto", "-sql", "COPY (SELECT * FROM t) TO STDOUT")
-		if err != nil {
-			return err
+		truncate := func() error { _, err := psql(`TRUNCATE bench.t2`); return err }
+		none := func() error { return nil }
+		clients := []client{
+			{"COPY TO", "psql \\copy", none, func() (measurement, error) {
+				return psql(`\copy (SELECT * FROM bench.t) TO '/dev/null'`)
+			}},
+			{"COPY TO", "sqlapi.CopyTo", none, func() (measurement, error) {
+				return childRun("-child", "copyto", "-sql", "COPY (SELECT * FROM t) TO STDOUT")
+			}},
+			{"COPY FROM", "psql \\copy", truncate, func() (measurement, error) {
+				return psql(`\copy bench.t2 FROM '` + data + `'`)
+			}},
+			{"COPY FROM", "sqlapi.CopyFrom gzip", truncate, func() (measurement, error) {
+				return childRun("-child", "copyfrom", "-sql", "COPY t2 FROM STDIN", "-file", data)
+			}},
+			{"COPY FROM", "sqlapi.CopyFrom plain", truncate, func() (measurement, error) {
+				return childRun("-child", "copyfrom", "-sql", "COPY t2 FROM STDIN", "-file", data, "-nogzip")
+			}},
 		}
-		row("COPY TO", "psql \\copy", baseTo, baseTo)
-		row("COPY TO", "sqlapi.CopyTo", oursTo, baseTo)
-
-		baseFrom, err := psql(`\copy bench.t2 FROM '` + data + `'`)
-		if err != nil {
-			return err
+		best := make([]measurement, len(clients))
+		for r := range runs {
+			for i, c := range clients {
+				if err := c.prep(); err != nil {
+					return err
+				}
+				m, err := c.measure()
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", c.dir, c.name, err)
+				}
+				if r == 0 || m.wall < best[i].wall {
+					best[i].wall = m.wall
+				}
+				best[i].rss = max(best[i].rss, m.rss)
+			}
 		}
-		row("COPY FROM", "psql \\copy", baseFrom, baseFrom)
-		for _, gz := range []bool{true, false} {
-			if _, err := psql(`TRUNCATE bench.t2`); err != nil {
-				return err
+		for i, c := range clients {
+			base := best[0]
+			if c.dir == "COPY FROM" {
+				base = best[2]
 			}
-			args := []string{"-child", "copyfrom", "-sql", "COPY t2 FROM STDIN", "-file", data}
-			name := "sqlapi.CopyFrom gzip"
-			if !gz {
-				args = append(args, "-nogzip")
-				name = "sqlapi.CopyFrom plain"
-			}
-			m, err := childRun(args...)
-			if err != nil {
-				return err
-			}
-			row("COPY FROM", name, m, baseFrom)
+			row(c.dir, c.name, best[i], base)
 		}
 		_ = os.Remove(data)
 		_ = tw.Flush()

@@ -10,8 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/pgcluster"
@@ -97,17 +97,53 @@ func (s *Server) Close() {
 	_ = os.RemoveAll(s.tmp)
 }
 
-// PeakRSS is the peak resident set size of this process, in bytes.
-func PeakRSS() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Maxrss << 10
-}
+// PeakRSS is the peak resident set size of this process, in bytes: VmHWM of /proc/self/status.
+// getrusage's ru_maxrss will not do: Linux carries it across fork and exec, so a child's starts at
+// its parent's.
+func PeakRSS() int64 { return vmHWM("self") }
 
-// ChildPeakRSS is the peak resident set size of a finished child process, in bytes.
-func ChildPeakRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10
+// vmHWM reads the peak resident set size of process pid ("self" or a number) from /proc, in bytes;
+// 0 when it cannot.
+func vmHWM(pid string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
 	}
 	return 0
+}
+
+// Run runs an external program to its end and returns its wall time and peak RSS, which it samples
+// from /proc every few milliseconds while the program runs (the last moments may be missed).
+func Run(name string, args ...string) (time.Duration, int64, error) {
+	cmd := exec.Command(name, args...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	pid := strconv.Itoa(cmd.Process.Pid)
+	var peak int64
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			wall := time.Since(start)
+			if err != nil {
+				return 0, 0, fmt.Errorf("%s: %v\n%s", name, err, out.String())
+			}
+			return wall, peak, nil
+		case <-tick.C:
+			peak = max(peak, vmHWM(pid))
+		}
+	}
 }
