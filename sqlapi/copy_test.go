@@ -288,7 +288,9 @@ func TestCopyMillionRows(t *testing.T) {
 	}
 	acct := cartotest.New(t)
 	api := sqlapi.New(acct.Client(t))
-	ctx := testCtx(t)
+	// Minutes under the race detector on a busy machine, not the two testCtx gives.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
 	copyTable(t, acct, "big", 1_000_000)
 	emptyLike(t, acct, "big2", "big")
 	f, err := os.CreateTemp(t.TempDir(), "big-*.csv")
