@@ -212,6 +212,14 @@ var fixtures = map[string]func(t *testing.T, ctx context.Context, acct *cartotes
 	"user_info": func(t *testing.T, ctx context.Context, acct *cartotest.Account, _ *sql.DB) []string {
 		return []string{"CARTO_USER=" + acct.User}
 	},
+	// Where the files go.
+	"export_dataset": outDir,
+	"copy_example":   outDir,
+	// The destination: a second account.
+	"duplicate_table": func(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
+		dest := cartotest.New(t)
+		return []string{"CARTO_DEST_BASE_URL=" + dest.URL, "CARTO_DEST_API_KEY=" + dest.MasterKey}
+	},
 }
 
 // sourceURL serves a small CSV (two capitals) for the sync examples, as SOURCE_URL.
@@ -262,6 +270,11 @@ func placesMap(t *testing.T, ctx context.Context, acct *cartotest.Account) {
 	if _, err := maps.Create(ctx, account.MapSpec{Name: "Places map", Tables: []string{"places"}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// outDir gives an example a directory of its own to write files in, as OUT_DIR.
+func outDir(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
+	return []string{"OUT_DIR=" + t.TempDir()}
 }
 
 // slowQuery starts a query that sleeps for a minute and returns its backend's pid once

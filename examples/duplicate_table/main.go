@@ -1,7 +1,7 @@
 // Command duplicate_table copies a table from one CARTO account into another, after
 // carto-python's duplicate_table.py:
 //
-//	duplicate_table -from carto://alice:KEY@alice.carto.com -to carto://bob:KEY@bob.carto.com -table places
+//	duplicate_table -base-url https://alice.carto.com -api-key KEY -to-base-url https://bob.carto.com -to-api-key KEY2 -table places
 //
 // It reads the table's columns on the source, creates the same table on the destination (types
 // only: no defaults, no constraints), streams the rows with COPY ... TO STDOUT on the source piped
@@ -22,36 +22,44 @@ import (
 	"strings"
 
 	"github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/examples/internal/cli"
 )
 
 func main() {
-	from := flag.String("from", "", "the source account's data source name, carto://USER:API_KEY@HOST[/user/USER]")
-	to := flag.String("to", "", "the destination account's data source name")
-	table := flag.String("table", "", "the table to copy (the copy has the same name)")
-	flag.Parse()
-	if *from == "" || *to == "" || *table == "" {
-		fmt.Fprintln(os.Stderr, "usage: duplicate_table -from DSN -to DSN -table TABLE")
-		flag.PrintDefaults()
-		os.Exit(2)
+	acct := cli.Register(flag.CommandLine, cli.WithDSN())
+	table := flag.String("table", "", "the table to copy; the copy has the same name (required)")
+	toURL := flag.String("to-base-url", "", "the destination account's base URL (default $CARTO_DEST_BASE_URL)")
+	toKey := flag.String("to-api-key", "", "the destination account's API key (default $CARTO_DEST_API_KEY)")
+	acct.Parse(os.Args[1:])
+	// As for the source's, the defaults come from the environment after parsing, so that -help
+	// never prints a key.
+	if *toURL == "" {
+		*toURL = os.Getenv("CARTO_DEST_BASE_URL")
 	}
-	src, err := sql.Open("carto", *from)
+	if *toKey == "" {
+		*toKey = os.Getenv("CARTO_DEST_API_KEY")
+	}
+	if *table == "" || *toURL == "" || flag.NArg() > 0 {
+		acct.Fail(cli.Usagef("duplicate_table -table TABLE -to-base-url URL -to-api-key KEY (or $CARTO_DEST_BASE_URL, $CARTO_DEST_API_KEY)"))
+	}
+	src, err := acct.OpenDB()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "duplicate_table:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	defer src.Close()
-	dst, err := sql.Open("carto", *to)
+	cfg := driver.NewConfig()
+	cfg.BaseURL, cfg.APIKey = *toURL, *toKey
+	ctr, err := driver.NewConnector(cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "duplicate_table:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
+	dst := sql.OpenDB(ctr)
 	defer dst.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	n, err := run(ctx, src, dst, *table)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "duplicate_table:", err)
-		os.Exit(1)
+		acct.Fail(err)
 	}
 	fmt.Printf("copied %d rows of %s\n", n, *table)
 }
