@@ -34,6 +34,7 @@ import (
 )
 
 func main() {
+	version := flag.Bool("version", false, "print gocarto's version and exit")
 	child := flag.String("child", "", "internal: run one measured client (copyto or copyfrom)")
 	baseURL := flag.String("url", "", "internal: the account's base URL")
 	file := flag.String("file", "", "internal: the data file of copyfrom")
@@ -42,6 +43,10 @@ func main() {
 	rowsFlag := flag.String("rows", "1000000,10000000", "comma-separated table sizes to measure")
 	runs := flag.Int("runs", 3, "runs of each client; the best counts")
 	flag.Parse()
+	if *version {
+		fmt.Println(carto.Version)
+		return
+	}
 	if *child != "" {
 		if err := runChild(*child, *baseURL, *query, *file, *noGzip); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/bench/internal/benchsrv"
 	_ "github.com/gocarto/carto/driver"
 )
@@ -38,6 +39,7 @@ import (
 const querySQL = "select g as a, g*2 as b, g*0.5 as c, g%%7 as d, g::float8/3 as e from generate_series(1,%d) g"
 
 func main() {
+	version := flag.Bool("version", false, "print gocarto's version and exit")
 	child := flag.String("child", "", "internal: run one measured client (driver, pgx, select1-driver, select1-pgx)")
 	target := flag.String("target", "", "internal: the DSN or PostgreSQL URL")
 	n := flag.Int("n", 0, "internal: rows, or SELECT 1 round trips")
@@ -45,6 +47,10 @@ func main() {
 	select1 := flag.Int("select1", 2000, "SELECT 1 round trips to time")
 	runs := flag.Int("runs", 3, "runs of each client; the best counts")
 	flag.Parse()
+	if *version {
+		fmt.Println(carto.Version)
+		return
+	}
 	if *child != "" {
 		if err := runChild(*child, *target, *n); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
