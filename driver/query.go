@@ -14,6 +14,12 @@ import (
 // sqlPath is the SQL API endpoint, relative to the account's base URL.
 const sqlPath = "api/v2/sql"
 
+// The options of the driver's requests, made once: they are the same for every statement.
+var (
+	writeOpts    = []sqlapi.Option{sqlapi.WithFormat(sqlapi.JSON)}
+	readOnlyOpts = []sqlapi.Option{sqlapi.WithFormat(sqlapi.JSON), sqlapi.WithReadOnly()}
+)
+
 // post sends one SQL text to the SQL API through package sqlapi, the one request path. The caller
 // reads and closes the body, then calls done.
 func (c *connector) post(ctx context.Context, q string) (resp *sqlapi.Response, reqCtx context.Context, done context.CancelFunc, err error) {
@@ -22,9 +28,9 @@ func (c *connector) post(ctx context.Context, q string) (resp *sqlapi.Response, 
 		// The limit covers reading the answer too, so it must outlive Do.
 		ctx, done = context.WithTimeout(ctx, c.cfg.Timeout)
 	}
-	opts := []sqlapi.Option{sqlapi.WithFormat(sqlapi.JSON)}
+	opts := writeOpts
 	if readOnly(q) {
-		opts = append(opts, sqlapi.WithReadOnly())
+		opts = readOnlyOpts
 	}
 	resp, err = sqlapi.New(c.client).Open(ctx, q, opts...)
 	if err != nil {

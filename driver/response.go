@@ -1,10 +1,12 @@
 package driver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -25,7 +27,10 @@ const (
 type response struct {
 	rows     int64 // row objects read
 	sawRows  bool
-	firstRow []byte // a copy of the first row object, to check against fields
+	firstRow []byte     // a copy of the first row object, to check against fields
+	names    rowNames   // the rows' member names, numbered as the records refer to them
+	scan     rowScanner // takes rows apart into records
+	rec      []byte     // the record being built
 
 	fields    []field
 	sawFields bool
@@ -38,13 +43,32 @@ type response struct {
 	notices, warnings, infos    []string
 }
 
+// decoders recycles JSON decoders (and their buffers) between answers: part of the fixed cost of
+// a statement.
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(noInput) }}
+
+// noInput is what a pooled decoder holds instead of an answer's body; nothing ever reads it.
+var noInput io.Reader = bytes.NewReader(nil)
+
+// maxPooledInput bounds the answers whose decoder goes back to the pool.
+const maxPooledInput = 1 << 20
+
 // errTruncated marks an answer that ended before its JSON did: a connection cut mid-body.
 var errTruncated = errors.New("the answer ended before its JSON did (connection cut?)")
 
 // readResponse reads a whole SQL API answer from body. Rows go to sp, or are skipped if sp is
 // nil (Exec has no use for them).
 func readResponse(body io.Reader, sp *spool) (*response, error) {
-	d := jsontext.NewDecoder(body, jsontext.AllowDuplicateNames(true))
+	d := decoders.Get().(*jsontext.Decoder)
+	d.Reset(body, jsontext.AllowDuplicateNames(true))
+	defer func() {
+		// Small answers are where a decoder's setup shows; a decoder whose buffer grew for a big
+		// one is left to the collector.
+		if d.InputOffset() < maxPooledInput {
+			d.Reset(noInput, jsontext.AllowDuplicateNames(true)) // let go of the body
+			decoders.Put(d)
+		}
+	}()
 	res := &response{}
 	if err := res.read(d, sp); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -228,7 +252,12 @@ func (res *response) readRows(d *jsontext.Decoder, sp *spool) error {
 		if err != nil {
 			return err
 		}
-		if err := sp.write(row); err != nil {
+		// Taken apart now, while the rest downloads (rowtoken.go).
+		res.rec, err = tokenizeRow(res.rec[:0], &res.scan, &res.names, row)
+		if err != nil {
+			return err
+		}
+		if err := sp.write(res.rec); err != nil {
 			return err
 		}
 		if res.rows == 0 {

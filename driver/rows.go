@@ -15,7 +15,9 @@ type rows struct {
 	fields []field
 	cols   []string
 	colOf  map[string]int // column name -> index, when a row's keys are not in column order
-	scan   rowScanner
+	names  []string       // the records' member names by number
+	colAt  []int          // the column of each member name number, -1 for none
+	box    boxer
 }
 
 var (
@@ -49,7 +51,7 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	if !res.sawRows {
 		return nil, fmt.Errorf("the answer has no rows member")
 	}
-	r := &rows{sp: sp, fields: res.fields}
+	r := &rows{sp: sp, fields: res.fields, names: res.names.names}
 	r.cols = make([]string, len(res.fields))
 	for i := range res.fields {
 		r.cols[i] = res.fields[i].name
@@ -77,6 +79,14 @@ func newRows(res *response, sp *spool) (*rows, error) {
 		if err := r.checkNames(res.firstRow); err != nil {
 			return nil, err
 		}
+	}
+	r.colAt = make([]int, len(r.names))
+	for i, name := range r.names {
+		col, known := r.colOf[name]
+		if !known {
+			col = -1
+		}
+		r.colAt[i] = col
 	}
 	if err := sp.rewind(); err != nil {
 		return nil, err
@@ -142,34 +152,26 @@ func (r *rows) Next(dest []driver.Value) error {
 	for i := range dest {
 		dest[i] = nil
 	}
-	if err := r.scan.reset(b); err != nil {
-		return err
-	}
-	for k := 0; ; k++ {
-		name, ok, err := r.scan.name()
+	rec := recordReader{b: b}
+	for {
+		idx, tag, val, ok, err := rec.next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return nil
 		}
-		// Members come in column order (both are the order of the SELECT list), so the map
-		// is only a fallback.
-		col := k
-		if k >= len(r.cols) || string(name) != r.cols[k] {
-			var known bool
-			if col, known = r.colOf[string(name)]; !known {
-				return fmt.Errorf("carto driver: a row has a column %q that the answer's fields do not describe", name)
-			}
+		if idx >= uint64(len(r.colAt)) {
+			return errRecord
 		}
-		tag, val, err := r.scan.value()
-		if err != nil {
-			return err
+		col := r.colAt[idx]
+		if col < 0 {
+			return fmt.Errorf("carto driver: a row has a column %q that the answer's fields do not describe", r.names[idx])
 		}
 		if col >= len(dest) {
 			continue
 		}
-		v, err := value(&r.fields[col], tag, val)
+		v, err := value(&r.fields[col], tag, val, &r.box)
 		if err != nil {
 			return fmt.Errorf("carto driver: column %q: %w", r.cols[col], err)
 		}

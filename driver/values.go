@@ -15,9 +15,9 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// value turns one spooled value of a column into the Go value Rows yields. Nothing it returns
-// shares memory with val, which is reused for the next row.
-func value(f *field, tag byte, val []byte) (driver.Value, error) {
+// value turns one spooled value of a column into the Go value Rows yields, boxing numbers and
+// strings through bx. Nothing it returns shares memory with val, which is reused for the next row.
+func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
 	if tag == tagNull {
 		return nil, nil
 	}
@@ -25,26 +25,34 @@ func value(f *field, tag byte, val []byte) (driver.Value, error) {
 	case kindInt:
 		if tag == tagNumber || tag == tagString {
 			// A string too: a server may send int8 as text to keep its digits.
-			return parseInt(val)
+			n, err := parseInt(val)
+			if err != nil {
+				return nil, err
+			}
+			return bx.int64(n), nil
 		}
 	case kindFloat:
 		switch tag {
-		case tagNumber:
-			return strconv.ParseFloat(bytesString(val), 64)
-		case tagString:
+		case tagNumber, tagString:
+			var f float64
 			switch string(val) {
 			case "NaN":
-				return math.NaN(), nil
+				f = math.NaN()
 			case "Infinity":
-				return math.Inf(1), nil
+				f = math.Inf(1)
 			case "-Infinity":
-				return math.Inf(-1), nil
+				f = math.Inf(-1)
+			default:
+				var err error
+				if f, err = strconv.ParseFloat(bytesString(val), 64); err != nil {
+					return nil, err
+				}
 			}
-			return strconv.ParseFloat(bytesString(val), 64)
+			return bx.float64(f), nil
 		}
 	case kindNumeric:
 		if tag == tagNumber || tag == tagString {
-			return string(val), nil
+			return bx.string(val), nil
 		}
 	case kindBool:
 		switch tag {
@@ -74,11 +82,12 @@ func value(f *field, tag byte, val []byte) (driver.Value, error) {
 		return rawJSON(tag, val)
 	case kindGeometry:
 		if tag == tagString {
-			return append([]byte(nil), val...), nil
+			// A fresh slice for every value: geo.Geometry may keep it.
+			return bx.bytes(append([]byte(nil), val...)), nil
 		}
 	case kindText:
 		if tag == tagString {
-			return string(val), nil
+			return bx.string(val), nil
 		}
 	}
 	// kindOther, and values whose JSON kind does not fit the column's type.

@@ -1,0 +1,89 @@
+package driver
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Rows are taken apart while the answer downloads, not after: each row object, once the decoder
+// has validated it, is written to the spool as a compact record of its members, so that yielding
+// a row after the trailer is a walk over lengths, with no JSON left to scan. A record is
+//
+//	member*   member = uvarint(name index) tag uvarint(len) bytes
+//
+// where the name index numbers the member names in the order they first appear in the answer
+// (the column names, usually the same for every row, so a row costs a byte per member for them),
+// tag is the JSON kind (tagNull ... tagRaw), and the bytes are a string's unescaped content, a
+// number's text, or an object's or array's raw JSON (none for null, true and false).
+
+// rowNames numbers the member names of an answer's rows.
+type rowNames struct {
+	names []string
+}
+
+// index returns the number of name, numbering it if it is new. Members come in the same order in
+// every row, so the guess (the member's position) is almost always right.
+func (n *rowNames) index(name []byte, guess int) uint64 {
+	if guess < len(n.names) && n.names[guess] == string(name) {
+		return uint64(guess)
+	}
+	for i, s := range n.names {
+		if s == string(name) {
+			return uint64(i)
+		}
+	}
+	n.names = append(n.names, string(name))
+	return uint64(len(n.names) - 1)
+}
+
+// tokenizeRow appends the record of the row object row (valid JSON) to rec.
+func tokenizeRow(rec []byte, sc *rowScanner, names *rowNames, row []byte) ([]byte, error) {
+	if err := sc.reset(row); err != nil {
+		return rec, err
+	}
+	for k := 0; ; k++ {
+		name, ok, err := sc.name()
+		if err != nil {
+			return rec, err
+		}
+		if !ok {
+			return rec, nil
+		}
+		idx := names.index(name, k)
+		tag, val, err := sc.value()
+		if err != nil {
+			return rec, err
+		}
+		rec = binary.AppendUvarint(rec, idx)
+		rec = append(rec, tag)
+		rec = binary.AppendUvarint(rec, uint64(len(val)))
+		rec = append(rec, val...)
+	}
+}
+
+var errRecord = errors.New("carto driver: a spooled row record is corrupt")
+
+// recordReader walks the members of one record.
+type recordReader struct {
+	b []byte
+}
+
+// next returns the next member, or ok=false at the end of the record.
+func (r *recordReader) next() (idx uint64, tag byte, val []byte, ok bool, err error) {
+	if len(r.b) == 0 {
+		return 0, 0, nil, false, nil
+	}
+	idx, k := binary.Uvarint(r.b)
+	if k <= 0 || k >= len(r.b) {
+		return 0, 0, nil, false, errRecord
+	}
+	tag = r.b[k]
+	n, m := binary.Uvarint(r.b[k+1:])
+	start := k + 1 + m
+	if m <= 0 || uint64(len(r.b)-start) < n {
+		return 0, 0, nil, false, errRecord
+	}
+	val = r.b[start : start+int(n) : start+int(n)]
+	r.b = r.b[start+int(n):]
+	return idx, tag, val, true, nil
+}
