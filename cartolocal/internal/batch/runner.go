@@ -150,7 +150,7 @@ func execDiscard(ctx context.Context, pc *pgconn.PgConn, sql string) error {
 	mrr := pc.Exec(ctx, sql)
 	// A COPY ... FROM STDIN would wait for data forever (and ignore cancels meanwhile): fail it at
 	// once, as the SQL API does.
-	users.FailCopyIn(pc)
+	users.FailCopyIn(pc, sql)
 	for mrr.NextResult() {
 		rr := mrr.ResultReader()
 		for rr.NextRow() {

@@ -64,7 +64,7 @@ func (run *sqlRun) exec(conn *pgxpool.Conn, sql string, f rowFormat) error {
 	run.start = time.Now()
 	run.lastFlush = run.start
 	mrr := pgc.Exec(run.ctx, sql)
-	users.FailCopyIn(pgc)
+	users.FailCopyIn(pgc, sql)
 	var err error
 	for mrr.NextResult() {
 		rr := mrr.ResultReader()
@@ -130,7 +130,9 @@ func (run *sqlRun) finish(f rowFormat, err error) error {
 		// The client must not take a cut body for a complete one.
 		panic(http.ErrAbortHandler)
 	}
-	run.flush(true)
+	// No push: the handler returns next, and net/http sends this with the body's last chunk in one
+	// write (a small answer then costs one write after the first row, not two).
+	run.flush(false)
 	if run.gone {
 		return errClientGone
 	}

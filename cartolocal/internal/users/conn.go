@@ -34,11 +34,25 @@ const CopyFailMessage = "No source stream defined"
 // a frontend still sending copy messages after a failed COPY), so it changes nothing for other
 // statements. A write error is pgconn's to report: the connection is broken and the query's
 // results say so.
-func FailCopyIn(pgc *pgconn.PgConn) {
-	if pgc.IsClosed() {
+//
+// Only a query whose text has the word COPY can start a COPY FROM STDIN (PL/pgSQL refuses one, and
+// COPY cannot be prepared), so for any other text nothing is sent: that saves a write and a wake-up
+// of the backend on every request.
+func FailCopyIn(pgc *pgconn.PgConn, sql string) {
+	if pgc.IsClosed() || !mentionsCopy(sql) {
 		return
 	}
 	f := pgc.Frontend()
 	f.Send(&pgproto3.CopyFail{Message: CopyFailMessage})
 	_ = f.Flush()
+}
+
+// mentionsCopy reports whether s holds "copy" in any case.
+func mentionsCopy(s string) bool {
+	for i := 0; i+4 <= len(s); i++ {
+		if s[i]|0x20 == 'c' && s[i+1]|0x20 == 'o' && s[i+2]|0x20 == 'p' && s[i+3]|0x20 == 'y' {
+			return true
+		}
+	}
+	return false
 }
