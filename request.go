@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -45,7 +46,8 @@ const maxErrorBody = 64 << 10
 
 // Do sends req, authenticating with the Client's key as HTTP Basic auth and retrying as the
 // RetryPolicy allows. A 2xx answer is returned for the caller to read and close. Any other
-// answer, and any failure to get one, is returned as a *Error.
+// answer, and any failure to get one, is returned as a *Error, except that a wait between
+// attempts that ctx ends returns ctx's error, wrapped.
 func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 	if closer, ok := req.Stream.(io.Closer); ok {
 		sb := &streamBody{Reader: req.Stream, closer: closer, held: true}
@@ -64,12 +66,10 @@ func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, error) {
 		if !ok {
 			return nil, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
+		if werr := c.retry.wait(ctx, wait); werr != nil {
+			// The context's error, not the last answer's: a caller that sees a 429 or a 503
+			// would retry on its own.
+			return nil, fmt.Errorf("carto: %w while waiting to retry; the last attempt failed: %v", werr, err)
 		}
 	}
 }

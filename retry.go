@@ -1,6 +1,7 @@
 package carto
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -19,6 +20,24 @@ type RetryPolicy struct {
 	// Retry-After to follow.
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
+	// Wait, if set, replaces the timer between attempts: it waits d, or until ctx ends and then
+	// returns ctx.Err(). Tests set it to record the waits instead of sleeping through them.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// wait waits d between attempts, or until ctx ends.
+func (p RetryPolicy) wait(ctx context.Context, d time.Duration) error {
+	if p.Wait != nil {
+		return p.Wait(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // DefaultRetryPolicy is used when NewClient gets no WithRetryPolicy.

@@ -24,8 +24,9 @@ type Config struct {
 	// APIKey authenticates requests. Empty means $CARTO_API_KEY, and without that the
 	// account's public role (read-only, published tables only).
 	APIKey string
-	// Timeout bounds each request, from sending it to reading the last byte of the answer.
-	// Zero means no limit beyond the context's.
+	// Timeout bounds each statement sent on its own request (a Query, an Exec, a transaction's
+	// Commit): every attempt at sending it, the waits between attempts (see MaxRetries), and the
+	// reading of its answer to the last byte. Zero means no limit beyond the context's.
 	Timeout time.Duration
 	// MaxRetries is how many times a request that is safe to repeat may be repeated (see
 	// carto.RetryPolicy). Zero means carto.DefaultRetryPolicy (3 repeats), so that a Config

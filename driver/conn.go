@@ -11,7 +11,6 @@ import (
 type conn struct {
 	ctr *connector
 	tx  *tx
-	bad bool // a request never left: let database/sql drop this handle
 }
 
 var (
@@ -22,8 +21,6 @@ var (
 	_ driver.ExecerContext      = (*conn)(nil)
 	_ driver.Pinger             = (*conn)(nil)
 	_ driver.NamedValueChecker  = (*conn)(nil)
-	_ driver.Validator          = (*conn)(nil)
-	_ driver.SessionResetter    = (*conn)(nil)
 )
 
 var errQueryInTx = errors.New("carto driver: Query inside a transaction is not supported: a Tx's statements " +
@@ -49,7 +46,6 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	}
 	r, err := c.ctr.query(ctx, q)
 	if err != nil {
-		c.markBad(err)
 		return nil, err
 	}
 	return r, nil
@@ -66,7 +62,6 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	res, err := c.ctr.exec(ctx, q)
 	if err != nil {
-		c.markBad(err)
 		return nil, err
 	}
 	return res, nil
@@ -75,29 +70,11 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 // Ping sends SELECT 1, which checks the address, the key and the database behind the API.
 func (c *conn) Ping(ctx context.Context) error {
 	_, err := c.ctr.exec(ctx, "SELECT 1")
-	c.markBad(err)
 	return err
 }
 
 // CheckNamedValue accepts the argument types the driver can write as SQL literals.
 func (c *conn) CheckNamedValue(nv *driver.NamedValue) error { return checkNamedValue(nv) }
-
-// IsValid reports false after a request that never left, so that database/sql drops the handle.
-func (c *conn) IsValid() bool { return !c.bad }
-
-// ResetSession has nothing to reset: there is no server session.
-func (c *conn) ResetSession(context.Context) error {
-	if c.bad {
-		return driver.ErrBadConn
-	}
-	return nil
-}
-
-func (c *conn) markBad(err error) {
-	if errors.Is(err, driver.ErrBadConn) {
-		c.bad = true
-	}
-}
 
 // Close discards the handle; the HTTP connections stay with the connector.
 func (c *conn) Close() error {

@@ -39,8 +39,9 @@
 //     or calls of built-in functions that lock or have side effects, quoted or not: nextval,
 //     setval, pg_advisory_lock and the other advisory lock functions, pg_cancel_backend,
 //     pg_terminate_backend, lo_*, dblink* …; a SELECT calling a function of your own that
-//     writes is not detected). A statement timeout (429) is never retried. A
-//     request that never left is also driver.ErrBadConn, so database/sql may try it again.
+//     writes is not detected). A statement timeout (429) is never retried. The client's
+//     retries are the only ones: no error is driver.ErrBadConn, which would have database/sql
+//     repeat them, so max_retries means what it says.
 //
 //   - Cancelling a context, or the timeout DSN parameter, aborts the HTTP request; CARTO (and
 //     cartolocal) then cancel the query in PostgreSQL.

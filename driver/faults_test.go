@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -72,10 +73,32 @@ var (
 	ok          = scripted{200, nil, okBody}
 )
 
+// fromScript opens a *sql.DB on a scripted server through a client whose retry waits are
+// recorded instead of slept.
+func fromScript(t *testing.T, dsn string) (db *sql.DB, waits *[]time.Duration) {
+	t.Helper()
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := carto.DefaultRetryPolicy
+	p.Wait = func(ctx context.Context, d time.Duration) error {
+		*waits = append(*waits, d)
+		return ctx.Err()
+	}
+	waits = new([]time.Duration)
+	client, err := carto.NewClient(cfg.BaseURL, carto.WithAPIKey(cfg.APIKey), carto.WithRetryPolicy(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = OpenDBFromClient(client)
+	t.Cleanup(func() { db.Close() })
+	return db, waits
+}
+
 func TestRetryRateLimit(t *testing.T) {
 	dsn, n, _ := scriptServer(t, rateLimited, ok)
-	db := openDSN(t, dsn)
-	start := time.Now()
+	db, waits := fromScript(t, dsn)
 	var v int
 	if err := db.QueryRow("SELECT 1 AS n").Scan(&v); err != nil || v != 1 {
 		t.Fatalf("%d, %v", v, err)
@@ -83,12 +106,13 @@ func TestRetryRateLimit(t *testing.T) {
 	if n.Load() != 2 {
 		t.Errorf("%d requests, want 2", n.Load())
 	}
-	if d := time.Since(start); d < time.Second {
-		t.Errorf("retried after %v; Retry-After said 1s", d)
+	if len(*waits) != 1 || (*waits)[0] < time.Second {
+		t.Errorf("waits %v; Retry-After said 1s", *waits)
 	}
 	// A write is retried too: a rate-limited request was not run.
 	dsn, n, _ = scriptServer(t, rateLimited, ok)
-	if _, err := openDSN(t, dsn).Exec("INSERT INTO t VALUES (1)"); err != nil {
+	db, _ = fromScript(t, dsn)
+	if _, err := db.Exec("INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
 	if n.Load() != 2 {
@@ -141,26 +165,50 @@ func TestRetry503OnlyReadOnly(t *testing.T) {
 	}
 }
 
-// A request that never left (nothing listens) is driver.ErrBadConn, which lets database/sql try
-// again; the *carto.Error is still there.
-func TestUnreachableIsBadConn(t *testing.T) {
+// A request that never left (nothing listens) is tried as often as the retry policy says and
+// no more (issue 9 item 4): it is not driver.ErrBadConn, which would have database/sql repeat
+// the client's retries twice over. The *carto.Error is there, without the key.
+func TestUnreachableAttempts(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	db := openDSN(t, "carto://alice:k@"+addr+"/user/alice?sslmode=disable&max_retries=0")
-	_, err = db.Exec("INSERT INTO t VALUES (1)")
-	var ce *carto.Error
-	if !errors.As(err, &ce) || ce.Sent || ce.StatusCode != 0 {
-		t.Fatalf("err = %#v (%v), want an unsent *carto.Error", err, err)
-	}
-	if !errors.Is(err, driver.ErrBadConn) {
-		t.Errorf("err = %v, want it to be driver.ErrBadConn", err)
-	}
-	if strings.Contains(err.Error(), ":k@") {
-		t.Errorf("error shows the key: %v", err)
+	var dials atomic.Int32
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+	for _, tt := range []struct {
+		dsn   string
+		dials int32
+	}{
+		{"&max_retries=0", 1},
+		{"&max_retries=2", 3},
+	} {
+		dials.Store(0)
+		cfg, err := ParseDSN("carto://alice:k@" + addr + "/user/alice?sslmode=disable" + tt.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.HTTPClient = hc
+		db := OpenDB(cfg)
+		_, err = db.Exec("INSERT INTO t VALUES (1)")
+		db.Close()
+		var ce *carto.Error
+		if !errors.As(err, &ce) || ce.Sent || ce.StatusCode != 0 {
+			t.Fatalf("%s: err = %#v (%v), want an unsent *carto.Error", tt.dsn, err, err)
+		}
+		if errors.Is(err, driver.ErrBadConn) {
+			t.Errorf("%s: err = %v is driver.ErrBadConn", tt.dsn, err)
+		}
+		if strings.Contains(err.Error(), ":k@") {
+			t.Errorf("error shows the key: %v", err)
+		}
+		if got := dials.Load(); got != tt.dials {
+			t.Errorf("%s: %d dials, want %d", tt.dsn, got, tt.dials)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/sqlapi"
 )
 
@@ -35,27 +34,9 @@ func (c *connector) post(ctx context.Context, q string) (resp *sqlapi.Response, 
 	resp, err = sqlapi.New(c.client).Open(ctx, q, opts...)
 	if err != nil {
 		done()
-		return nil, nil, nil, requestError(ctx, err)
+		return nil, nil, nil, err
 	}
 	return resp, ctx, done, nil
-}
-
-// badConnError is a request that never left this process: database/sql may safely send it
-// again on another connection, which driver.ErrBadConn asks for, and the connection is
-// dropped. The *carto.Error stays reachable with errors.As.
-type badConnError struct{ err error }
-
-func (e *badConnError) Error() string   { return e.err.Error() }
-func (e *badConnError) Unwrap() []error { return []error{e.err, driver.ErrBadConn} }
-
-// requestError maps a failed request to the error the driver returns.
-func requestError(ctx context.Context, err error) error {
-	var ce *carto.Error
-	if errors.As(err, &ce) && !ce.Sent && ce.StatusCode == 0 && ctx.Err() == nil &&
-		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return &badConnError{err}
-	}
-	return err
 }
 
 // readError adds why the context ended to an error met while reading an answer, so that

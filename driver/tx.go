@@ -94,11 +94,7 @@ func (t *tx) Commit() error {
 	b.WriteString("COMMIT;")
 	t.stmts = nil
 	_, err := t.c.ctr.exec(t.ctx, b.String())
-	if err != nil {
-		t.c.markBad(err)
-		return err
-	}
-	return nil
+	return err
 }
 
 // Rollback forgets the queued statements; nothing of them was sent.
