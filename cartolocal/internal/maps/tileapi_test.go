@@ -1,0 +1,138 @@
+package maps_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb/encoding/mvt"
+)
+
+func layerNames(t *testing.T, body []byte) map[string]int {
+	t.Helper()
+	layers, err := mvt.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, l := range layers {
+		out[l.Name] = len(l.Features)
+	}
+	return out
+}
+
+func TestTileRequests(t *testing.T) {
+	a := newAccount(t)
+	samplePts(t, a)
+	two := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select * from maps_sample_pts where value < 25","cartocss":"#layer { marker-width: 6; }","cartocss_version":"2.3.0"}},{"type":"cartodb","id":"big","options":{"sql":"select * from maps_sample_pts where value >= 25","cartocss":"#layer { marker-width: 10; }","cartocss_version":"2.3.0","attributes":{"id":"cartodb_id","columns":["name","value"]}}}]}`)
+	zoomed := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","minzoom":2,"maxzoom":12,"layers":[{"type":"mapnik","id":"low","options":{"sql":"select * from maps_sample_pts","minzoom":0,"maxzoom":3}},{"type":"mapnik","id":"high","options":{"sql":"select * from maps_sample_pts","minzoom":4,"maxzoom":30}}]}`)
+	vector := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","layers":[{"type":"mapnik","id":"pts","options":{"sql":"select * from maps_sample_pts"}}]}`)
+	for _, m := range []answer{two, zoomed, vector} {
+		if m.status != 200 {
+			t.Fatalf("%d %s", m.status, m.body)
+		}
+	}
+	lg2, lgz, lgv := two.header.Get("X-Layergroup-Id"), zoomed.header.Get("X-Layergroup-Id"), vector.header.Get("X-Layergroup-Id")
+	key := "?api_key=" + a.master
+	tile := func(path string) answer { return do(t, "GET", a.url("api/v1/map/"+path), "", "") }
+
+	for path, want := range map[string]map[string]int{
+		lg2 + "/0/0/0.mvt" + key:        {"layer0": 2, "big": 2},
+		lg2 + "/0,1/0/0/0.mvt" + key:    {"layer0": 2, "big": 2},
+		lg2 + "/all/0/0/0.mvt" + key:    {"layer0": 2, "big": 2},
+		lg2 + "/1/0/0/0.mvt" + key:      {"big": 2},
+		lg2 + "/big/0/0/0.mvt" + key:    {"big": 2},
+		lg2 + "/layer0/0/0/0.mvt" + key: {"layer0": 2}, // Windshaft 9 says 400 here: see filterLayers
+		lgz + "/2/2/1.mvt" + key:        {"low": 4},
+		lgz + "/5/16/11.mvt" + key:      {"high": 2},
+		lgz + "/0/0/0.mvt" + key:        {"low": 4},
+		lgz + "/14/8290/6119.mvt" + key: {"high": 1},
+		lgv + "/pts/0/0/0.mvt" + key:    {"pts": 4},
+		lgv + "/pts/0/-1/0.mvt" + key:   {"pts": 4}, // x wraps around the world
+		lgv + "/pts/1/0/0@2x.mvt" + key: {"pts": 4}, // retina URL, same MVT
+		lgv + "/pts/1/1/0.mvt" + key:    {"pts": 4}, // the buffer reaches Lisboa and Madrid west of 0°
+	} {
+		got := tile(path)
+		if got.status != 200 {
+			t.Errorf("%s: %d %s", path, got.status, got.body)
+			continue
+		}
+		names := layerNames(t, got.body)
+		if len(names) != len(want) {
+			t.Errorf("%s: layers %v, want %v", path, names, want)
+		}
+		for n, c := range want {
+			if names[n] != c {
+				t.Errorf("%s: layers %v, want %v", path, names, want)
+			}
+		}
+		if got.header.Get("Cache-Control") != "public,max-age=31536000" || got.header.Get("Surrogate-Key") == "" ||
+			!strings.HasSuffix(got.header.Get("X-Cache-Channel"), ":"+a.name+".maps_sample_pts") || got.header.Get("Last-Modified") == "" {
+			t.Errorf("%s: cache headers %v", path, got.header)
+		}
+	}
+
+	lgToken, _, _ := strings.Cut(lgv, ":")
+	for _, c := range []struct {
+		path   string
+		status int
+		msg    string
+		typ    string
+	}{
+		{lgv + "/0/a/0/0.mvt" + key, 400, "Invalid zoom value (a). It should be an integer number greather than or equal to 0", "unknown"},
+		{lgv + "/0/0/0/b.mvt" + key, 400, "Invalid coodinate 'y' value (b). It should be an integer number greather than or equal to 0", "unknown"},
+		{lgv + "/0/0/x/0.mvt" + key, 400, "Invalid coodinate 'x' value (x). It should be an integer number", "unknown"},
+		{lgv + "/5/0/0/0.mvt" + key, 400, "Layer '5' not found in layergroup", "unknown"},
+		{lgv + "/nope/0/0/0.mvt" + key, 400, "Unsupported format mvt", "unknown"},
+		{"0123456789abcdef0123456789abcdef:1/0/0/0/0.mvt" + key, 400, "Invalid or nonexistent map configuration token '0123456789abcdef0123456789abcdef'", "unknown"},
+		{lgv + "/0/0/0.png" + key, 400, "Unsupported format: 'cartocss' option is missing for png", "tile"},
+		{lg2 + "/0/0/0.png" + key, 400, "Unsupported format png: cartolocal serves vector tiles (mvt) only; raster formats need Mapnik and CartoCSS", "tile"},
+		{lg2 + "/0/0/0/0.grid.json" + key, 400, "Unsupported format grid.json: cartolocal serves vector tiles (mvt) only; raster formats need Mapnik and CartoCSS", "tile"},
+		{"static/center/" + lg2 + "/1/40/-3/300/200.png" + key, 400, "Static map images need Mapnik and CartoCSS: cartolocal serves vector tiles (mvt) only", "tile"},
+		{lgv + "/0/0/0/0.mvt", 403, "PgMvtFactory: permission denied for table maps_sample_pts", "unknown"},
+		{lg2 + "/0/attributes/1" + key, 400, "Layer 0 has no exposed attributes", "unknown"},
+		{lg2 + "/1/attributes/999999" + key, 404, "Multiple features (0) identified by 'cartodb_id' = 999999 in layer 1", "unknown"},
+	} {
+		got := tile(c.path)
+		msg, ctx := errorsOf(t, got)
+		if got.status != c.status || msg != c.msg || ctx["type"] != c.typ {
+			t.Errorf("%s: %d %s", c.path, got.status, got.body)
+		}
+	}
+	if got := tile(lgv + "/0/0/0/0.mvt" + key); got.header.Get("Carto-Map-Id") != lgToken {
+		t.Errorf("Carto-Map-Id %q", got.header.Get("Carto-Map-Id"))
+	}
+	attrs := tile(lg2 + "/1/attributes/3" + key)
+	if attrs.status != 200 || string(attrs.body) != `{"name":"Lisboa","value":30}` {
+		t.Errorf("attributes: %d %s", attrs.status, attrs.body)
+	}
+}
+
+// TestLastUpdated: a write to a table moves its CDB_TableMetadata row, and so the layergroup's
+// cache buster and last_updated; the md5 stays.
+func TestLastUpdated(t *testing.T) {
+	a := newAccount(t)
+	samplePts(t, a)
+	before := postJSON(t, a.url("api/v1/map?api_key="+a.master), cartoCSSMap)
+	time.Sleep(5 * time.Millisecond)
+	a.exec(t, `INSERT INTO maps_sample_pts (name, value, flag, the_geom) VALUES ('Roma', 50, true, CDB_LatLng(41.9028, 12.4964))`)
+	after := postJSON(t, a.url("api/v1/map?api_key="+a.master), cartoCSSMap)
+	var b, c struct {
+		ID          string `json:"layergroupid"`
+		LastUpdated string `json:"last_updated"`
+	}
+	if json.Unmarshal(before.body, &b) != nil || json.Unmarshal(after.body, &c) != nil {
+		t.Fatalf("%s\n%s", before.body, after.body)
+	}
+	bm, bb, _ := strings.Cut(b.ID, ":")
+	cm, cb, _ := strings.Cut(c.ID, ":")
+	if bm != cm || bb >= cb || b.LastUpdated >= c.LastUpdated {
+		t.Errorf("before %+v, after %+v", b, c)
+	}
+	// A map of no table: cache buster 0.
+	none := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select 1 as cartodb_id, ST_SetSRID(ST_MakePoint(0,0),3857) as the_geom_webmercator"}}]}`)
+	if !strings.HasSuffix(none.header.Get("X-Layergroup-Id"), ":0") || !strings.Contains(string(none.body), `"last_updated":"1970-01-01T00:00:00.000Z"`) {
+		t.Errorf("no table: %s", none.body)
+	}
+}
