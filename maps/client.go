@@ -40,7 +40,7 @@ func (m *Client) Anonymous(ctx context.Context, cfg *MapConfig) (*LayerGroup, er
 	if err != nil {
 		return nil, fmt.Errorf("maps: Anonymous: %w", err)
 	}
-	lg := &LayerGroup{client: m, apiKey: m.c.HasAPIKey()}
+	lg := &LayerGroup{client: m}
 	if err := m.call(ctx, http.MethodPost, anonymousPath, nil, body, lg); err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (m *Client) Instantiate(ctx context.Context, name string, params map[string
 	if token != "" {
 		q = url.Values{"auth_token": {token}}
 	}
-	lg := &LayerGroup{client: m, authToken: token, apiKey: m.c.HasAPIKey()}
+	lg := &LayerGroup{client: m, authToken: token}
 	if err := m.call(ctx, http.MethodPost, namedPath+url.PathEscape(name), q, body, lg); err != nil {
 		return nil, err
 	}

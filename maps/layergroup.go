@@ -24,7 +24,6 @@ type LayerGroup struct {
 
 	client    *Client
 	authToken string // the auth_token of a named map's instance, sent with each tile
-	apiKey    bool   // created with an API key: tiles need it too
 }
 
 // Metadata describes a layergroup's layers and where their tiles are.

@@ -3,7 +3,7 @@ package maps_test
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
+
 	"fmt"
 	"log"
 	"net/http"
@@ -173,5 +173,3 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-var errNoBody = errors.New("no body")
