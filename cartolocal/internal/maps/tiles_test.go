@@ -278,4 +278,3 @@ func contains(g orb.Geometry, p orb.Point) bool {
 	}
 	return false
 }
-
