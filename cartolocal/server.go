@@ -16,6 +16,7 @@ import (
 	"github.com/gocarto/carto/cartolocal/internal/batch"
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 	"github.com/gocarto/carto/cartolocal/internal/imports"
+	"github.com/gocarto/carto/cartolocal/internal/maps"
 	"github.com/gocarto/carto/cartolocal/internal/registry"
 	"github.com/gocarto/carto/cartolocal/internal/sqlapi"
 	"github.com/gocarto/carto/cartolocal/internal/users"
@@ -113,11 +114,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("cartolocal: imports: %w", err)
 	}
+	mapsAPI, err := maps.New(ctx, maps.Deps{Admin: s.admin, Users: s.users, Logf: s.logf})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cartolocal: maps: %w", err)
+	}
 	mux := http.NewServeMux()
 	for _, a := range append([]api{
 		sqlapi.New(sqlapi.Deps{Admin: s.admin, Users: s.users, Logf: s.logf}),
 		s.batch,
 		s.imports,
+		mapsAPI,
 		meta{admin: s.admin},
 	}, accountAPIs...) {
 		a.Register(mux)

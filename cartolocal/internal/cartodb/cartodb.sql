@@ -91,14 +91,37 @@ AS $$
     WHERE i.indrelid = rel AND am.amname = 'gist' AND i.indnatts = 1 AND a.attname = col)
 $$;
 
+-- CDB_TableMetadata records when each table last changed: the track_updates trigger that
+-- CDB_CartodbfyTable adds upserts the table's row after every INSERT, UPDATE, DELETE or TRUNCATE.
+-- The Maps API's cache buster (a layergroup's last_updated) and the SQL API's cache headers read
+-- it. Everyone may read it; only the trigger function, which runs as its owner, writes it.
+CREATE TABLE IF NOT EXISTS cartodb.CDB_TableMetadata (
+  tabname    regclass NOT NULL PRIMARY KEY,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+GRANT SELECT ON cartodb.CDB_TableMetadata TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION cartodb.CDB_TableMetadata_Trigger()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  INSERT INTO cartodb.CDB_TableMetadata (tabname, updated_at) VALUES (TG_RELID, now())
+  ON CONFLICT (tabname) DO UPDATE SET updated_at = EXCLUDED.updated_at;
+  RETURN NULL;
+END
+$$;
+
 -- CDB_CartodbfyTable turns a table into a CARTO table, in place, and returns it:
 --   cartodb_id            bigint primary key, filled from a sequence (existing ids are kept when
 --                         they are usable integers; otherwise the old column is renamed away);
 --   the_geom              geometry in WGS 84 (EPSG:4326): added if missing, reprojected if in
 --                         another SRID, parsed from text or geography, renamed away otherwise;
 --   the_geom_webmercator  geometry(Geometry,3857), recomputed and kept in step by a trigger;
--- and GiST indexes on both geometries. Running it again changes nothing. When destschema names
--- another schema than the table's, the table moves there.
+-- GiST indexes on both geometries, and the track_updates trigger (CDB_TableMetadata). Running it
+-- again changes nothing. When destschema names another schema than the table's, the table moves
+-- there.
 CREATE OR REPLACE FUNCTION cartodb.CDB_CartodbfyTable(destschema text, reloid regclass)
 RETURNS regclass
 LANGUAGE plpgsql
@@ -232,6 +255,10 @@ BEGIN
   -- with it computed (the Import API's) is read once instead of rewritten whole.
   EXECUTE format('UPDATE %s SET the_geom_webmercator = cartodb.CDB_TransformToWebmercator(the_geom) WHERE the_geom_webmercator IS DISTINCT FROM cartodb.CDB_TransformToWebmercator(the_geom)', qtable);
   EXECUTE format('CREATE TRIGGER update_the_geom_webmercator_trigger BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION cartodb._CDB_update_the_geom_webmercator()', qtable);
+  -- track_updates keeps CDB_TableMetadata; cartodbfy's own writes above come before it, so a
+  -- freshly cartodbfied table has no row yet, as on CARTO.
+  EXECUTE format('DROP TRIGGER IF EXISTS track_updates ON %s', qtable);
+  EXECUTE format('CREATE TRIGGER track_updates AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION cartodb.CDB_TableMetadata_Trigger()', qtable);
 
   IF NOT cartodb._CDB_has_gist_index(reloid, 'the_geom') THEN
     EXECUTE format('CREATE INDEX ON %s USING gist (the_geom)', qtable);

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 )
 
 // maxConfig bounds a posted MapConfig or template.
@@ -41,7 +43,7 @@ func (s *Service) handleAnonymous(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errorf(405, "Method not allowed"))
 		return
 	}
-	caller, werr := s.authenticate(r)
+	caller, werr := s.authenticate(r, config)
 	if werr != nil {
 		writeError(w, r, werr)
 		return
@@ -54,10 +56,7 @@ func jsonpCallback(r *http.Request) string {
 	if r.Method != http.MethodGet {
 		return ""
 	}
-	if cb := r.URL.Query().Get("callback"); validCallback(cb) {
-		return cb
-	}
-	return ""
+	return httpapi.QueryCallback(r)
 }
 
 // readBody reads a bounded JSON body.

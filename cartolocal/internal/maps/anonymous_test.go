@@ -43,18 +43,18 @@ func do(t testing.TB, method, u, ctype, body string) answer {
 
 func postJSON(t testing.TB, u, body string) answer { return do(t, "POST", u, "application/json", body) }
 
-// samplePts makes the samples' fixture: a private cartodbfied table of four cities, written
-// after the trigger so CDB_TableMetadata has its row.
+// samplePts makes the samples' fixture: a private cartodbfied table of four cities, three
+// inserted before CDB_CartodbfyTable and one after (cartodbfy itself writes no CDB_TableMetadata
+// row).
 func samplePts(t testing.TB, a *account) {
 	t.Helper()
-	a.exec(t, `CREATE TABLE maps_sample_pts (cartodb_id serial PRIMARY KEY, name text, value float8, flag bool,
+	a.exec(t, `CREATE TABLE maps_sample_pts (name text, value float8, flag bool,
 		created timestamptz DEFAULT now(), meta jsonb, the_geom geometry(Point,4326));
-		SELECT CDB_CartodbfyTable('maps_sample_pts');
 		INSERT INTO maps_sample_pts (name, value, flag, meta, the_geom) VALUES
 		('Barcelona', 10.5, true, '{"a":1}', CDB_LatLng(41.3851, 2.1734)),
 		('Madrid', 20.25, false, '{}', CDB_LatLng(40.4168, -3.7038)),
-		('Lisboa', 30, true, null, CDB_LatLng(38.7223, -9.1393))`)
-	a.exec(t, trackUpdates("maps_sample_pts"))
+		('Lisboa', 30, true, null, CDB_LatLng(38.7223, -9.1393));
+		SELECT CDB_CartodbfyTable('maps_sample_pts')`)
 	a.exec(t, `INSERT INTO maps_sample_pts (name, value, flag, the_geom) VALUES ('Paris', 40, false, CDB_LatLng(48.8566, 2.3522))`)
 }
 

@@ -5,7 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"strings"
+
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 )
 
 // wsError is an error in Windshaft's dialect: {"errors":[msg],"errors_with_context":[{...}]}.
@@ -28,55 +29,14 @@ func (e *wsError) Error() string { return e.Message }
 
 func errorf(status int, msg string) *wsError { return &wsError{Status: status, Message: msg} }
 
-// status is err.http_status if set, else what Windshaft-cartodb derives from the message.
-func (e *wsError) status() int {
-	if e.Status != 0 {
-		return e.Status
-	}
-	return statusFromMessage(e.Message)
-}
-
-// statusFromMessage follows Windshaft-cartodb's error middleware: permission and authentication
-// failures are 403, a missing relation 404, a missing column or function 400, the rest 400.
-func statusFromMessage(msg string) int {
-	switch {
-	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "authentication failed"):
-		return http.StatusForbidden
-	case strings.Contains(msg, "does not exist"):
-		switch {
-		case strings.Contains(msg, " role "):
-			return http.StatusForbidden
-		case strings.Contains(msg, "function "), strings.Contains(msg, "column "):
-			return http.StatusBadRequest
-		}
-		return http.StatusNotFound
-	}
-	return http.StatusBadRequest
-}
-
-// writeError answers err in Windshaft's dialect; a ?callback= makes it JSONP with status 200.
+// writeError answers err in Windshaft's dialect (httpapi's); a ?callback= makes it JSONP with
+// status 200.
 func writeError(w http.ResponseWriter, r *http.Request, err *wsError) {
-	typ := err.Type
-	if typ == "" {
-		typ = "unknown"
+	we := &httpapi.WindshaftError{Status: err.Status, Message: err.Message, Type: err.Type, Subtype: err.Subtype}
+	if err.Layer != nil {
+		we.Layer, _ = json.Marshal(err.Layer)
 	}
-	// errors_with_context members in Windshaft's order.
-	type context struct {
-		Type    string    `json:"type"`
-		Message string    `json:"message"`
-		Subtype string    `json:"subtype,omitempty"`
-		Layer   *layerRef `json:"layer,omitempty"`
-	}
-	body := struct {
-		Errors  []string  `json:"errors"`
-		Context []context `json:"errors_with_context"`
-	}{[]string{err.Message}, []context{{typ, err.Message, err.Subtype, err.Layer}}}
-	status := err.status()
-	if cb := r.URL.Query().Get("callback"); cb != "" && validCallback(cb) {
-		writeJSONP(w, cb, body)
-		return
-	}
-	writeJSON(w, status, body)
+	httpapi.WriteWindshaftError(w, r, we)
 }
 
 // writeJSON writes v as JSON with Windshaft's content type.
@@ -92,30 +52,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeJSONP writes v wrapped in a call of cb, as Express's res.jsonp does, always with 200.
 func writeJSONP(w http.ResponseWriter, cb string, v any) {
-	b, _ := marshal(v)
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("/**/ typeof " + cb + " === 'function' && " + cb + "("))
-	_, _ = w.Write(b)
-	_, _ = w.Write([]byte(");"))
-}
-
-// validCallback accepts JavaScript names and dotted paths only (Express strips anything else), so
-// a callback cannot inject script.
-func validCallback(cb string) bool {
-	if len(cb) > 128 {
-		return false
+	b, err := marshal(v)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": []string{"Unexpected error"}})
+		return
 	}
-	for i, r := range cb {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_', r == '$':
-		case i > 0 && (r >= '0' && r <= '9' || r == '.' || r == '[' || r == ']'):
-		default:
-			return false
-		}
-	}
-	return true
+	httpapi.WriteJSONP(w, http.StatusOK, cb, b)
 }
 
 // constEq compares secrets in constant time; an empty expected value matches nothing.

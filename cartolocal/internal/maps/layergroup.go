@@ -282,10 +282,10 @@ func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl
 	stamp, err := stampTables(ctx, conn, lg.tables)
 	conn.Release()
 	if err != nil {
-		s.cfg.Logf("cartolocal: maps: reading CDB_TableMetadata: %v", err)
+		s.deps.Logf("cartolocal: maps: reading CDB_TableMetadata: %v", err)
 	}
 	if err := s.store.saveLayergroup(ctx, caller.User, token, string(cfg.raw), tmplName, lg.tables); err != nil {
-		s.cfg.Logf("cartolocal: maps: saving layergroup: %v", err)
+		s.deps.Logf("cartolocal: maps: saving layergroup: %v", err)
 		return nil, errorf(500, "Unexpected error")
 	}
 	s.remember(lg)

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 )
 
 // requireMaster lets only the master key administer templates, with Windshaft's errors.
-func (s *Service) requireMaster(w http.ResponseWriter, r *http.Request, verb string) (*Caller, bool) {
-	caller, werr := s.authenticate(r)
+func (s *Service) requireMaster(w http.ResponseWriter, r *http.Request, verb string, body []byte) (*Caller, bool) {
+	caller, werr := s.authenticate(r, body)
 	if werr != nil {
 		writeError(w, r, werr)
 		return nil, false
@@ -39,17 +41,17 @@ func (s *Service) handleNamedCollection(w http.ResponseWriter, r *http.Request) 
 	}
 	switch r.Method {
 	case http.MethodPost:
-		caller, ok := s.requireMaster(w, r, "create")
+		body, werr := readBody(r)
+		if werr != nil {
+			writeError(w, r, werr)
+			return
+		}
+		caller, ok := s.requireMaster(w, r, "create", body)
 		if !ok {
 			return
 		}
 		if !isJSON(r) {
 			writeError(w, r, errorf(400, "POST template data must be of type application/json"))
-			return
-		}
-		body, werr := readBody(r)
-		if werr != nil {
-			writeError(w, r, werr)
 			return
 		}
 		t, werr := parseTemplate(body)
@@ -62,13 +64,13 @@ func (s *Service) handleNamedCollection(w http.ResponseWriter, r *http.Request) 
 				writeError(w, r, errorf(400, fmt.Sprintf("Template '%s' of user '%s' already exists", t.Name, caller.User)))
 				return
 			}
-			s.cfg.Logf("cartolocal: maps: creating template: %v", err)
+			s.deps.Logf("cartolocal: maps: creating template: %v", err)
 			writeError(w, r, errorf(500, "Unexpected error"))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"template_id": t.Name})
 	case http.MethodGet:
-		caller, ok := s.requireMaster(w, r, "list")
+		caller, ok := s.requireMaster(w, r, "list", nil)
 		if !ok {
 			return
 		}
@@ -93,7 +95,7 @@ func (s *Service) handleNamed(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.Method {
 	case http.MethodGet:
-		caller, ok := s.requireMaster(w, r, "get")
+		caller, ok := s.requireMaster(w, r, "get", nil)
 		if !ok {
 			return
 		}
@@ -112,17 +114,17 @@ func (s *Service) handleNamed(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(body)
 		_, _ = w.Write([]byte(`}`))
 	case http.MethodPut:
-		caller, ok := s.requireMaster(w, r, "update")
+		body, werr := readBody(r)
+		if werr != nil {
+			writeError(w, r, werr)
+			return
+		}
+		caller, ok := s.requireMaster(w, r, "update", body)
 		if !ok {
 			return
 		}
 		if !isJSON(r) {
 			writeError(w, r, errorf(400, "POST template data must be of type application/json"))
-			return
-		}
-		body, werr := readBody(r)
-		if werr != nil {
-			writeError(w, r, werr)
 			return
 		}
 		t, werr := parseTemplate(body)
@@ -145,7 +147,7 @@ func (s *Service) handleNamed(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"template_id": name})
 	case http.MethodDelete:
-		caller, ok := s.requireMaster(w, r, "delete")
+		caller, ok := s.requireMaster(w, r, "delete", nil)
 		if !ok {
 			return
 		}
@@ -180,8 +182,8 @@ func (s *Service) handleNamedJSONP(w http.ResponseWriter, r *http.Request) {
 	if preflight(w, r) {
 		return
 	}
-	cb := r.URL.Query().Get("callback")
-	if !validCallback(cb) {
+	cb := httpapi.QueryCallback(r)
+	if httpapi.JSONPCallback(cb) == "" {
 		writeError(w, r, errorf(400, "Invalid or missing callback"))
 		return
 	}
@@ -210,7 +212,7 @@ func (s *Service) loadTemplate(r *http.Request, caller *Caller, name string) (*t
 
 // instantiate makes a layergroup of a template with params.
 func (s *Service) instantiate(w http.ResponseWriter, r *http.Request, name string, params []byte, jsonp string) {
-	caller, werr := s.authenticate(r)
+	caller, werr := s.authenticate(r, params)
 	if werr != nil {
 		writeError(w, r, werr)
 		return

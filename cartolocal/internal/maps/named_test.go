@@ -33,7 +33,7 @@ func TestNamedMaps(t *testing.T) {
 	expect("create", postJSON(t, named(mk), sampleTemplate), 200, `{"template_id":"sample_tpl"}`)
 	expect("duplicate", postJSON(t, named("/"+mk), sampleTemplate), 400, "Template 'sample_tpl' of user '"+a.name+"' already exists")
 	expect("create without key", postJSON(t, named(""), sampleTemplate), 403, "Only authenticated users can create templated maps")
-	expect("create with the public key", postJSON(t, named("?api_key="+a.u.PublicKey), sampleTemplate), 403, "Only authenticated users can create templated maps")
+	expect("create with the public key", postJSON(t, named("?api_key="+a.u.PublicKey), sampleTemplate), 403, "Forbidden")
 	expect("create with a wrong key", postJSON(t, named("?api_key=nope"), sampleTemplate), 401, "Unauthorized")
 	expect("list", do(t, "GET", named(mk), "", ""), 200, `{"template_ids":["sample_tpl"]}`)
 	expect("list without key", do(t, "GET", named(""), "", ""), 403, "Only authenticated users can list templated maps")

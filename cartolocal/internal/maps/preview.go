@@ -13,7 +13,7 @@ import (
 // The preview page's MapLibre GL JS, from npm's maplibre-gl (third_party/maplibre-gl/README.md).
 //
 //go:embed third_party/maplibre-gl/maplibre-gl.mjs third_party/maplibre-gl/maplibre-gl-worker.mjs
-//go:embed third_party/maplibre-gl/maplibre-gl.css third_party/maplibre-gl/LICENSE.txt
+//go:embed third_party/maplibre-gl/maplibre-gl.css third_party/maplibre-gl/LICENSE
 var maplibre embed.FS
 
 //go:embed preview.html
@@ -112,7 +112,7 @@ func (s *Service) handlePreview(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self' blob: data:; script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:")
 	err := previewPage.Execute(w, previewData{Title: "cartolocal map preview: " + id, Assets: assets, Config: htmltemplate.JS(js)})
 	if err != nil {
-		s.cfg.Logf("cartolocal: maps: preview: %v", err)
+		s.deps.Logf("cartolocal: maps: preview: %v", err)
 	}
 }
 
@@ -150,7 +150,7 @@ func (s *Service) handlePreviewAsset(w http.ResponseWriter, r *http.Request) {
 		"maplibre-gl.mjs":        "text/javascript; charset=utf-8",
 		"maplibre-gl-worker.mjs": "text/javascript; charset=utf-8",
 		"maplibre-gl.css":        "text/css; charset=utf-8",
-		"LICENSE.txt":            "text/plain; charset=utf-8",
+		"LICENSE":                "text/plain; charset=utf-8",
 	}
 	ct, ok := types[name]
 	if !ok {

@@ -2,6 +2,7 @@ package maps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,70 +10,73 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/users"
 )
 
-// Caller is who a request runs as, as the server's key lookup resolved it.
+// Caller is who a request runs as, as the key lookup resolved it.
 type Caller struct {
 	// User is the account the request is for.
 	User string
-	// Master is true for the account's master key; other keys run with Acquire(ctx, false).
+	// Master is true for the account's master key.
 	Master bool
-	// Keyed is true when the request carried a key other than the public one: the layergroup's
-	// tile URLs then ask for it too (?api_key= in Windshaft's metadata).
+	// Keyed is true when the request carried a key: Windshaft tells "Only authenticated users"
+	// from "Forbidden" by it.
 	Keyed bool
 	// Acquire returns a connection as the account's owner role (owner true) or as the role of
-	// the caller's key (owner false: the public role, or a regular key's role).
+	// the caller's key (owner false: the public role; the owner for the master key).
 	Acquire func(ctx context.Context, owner bool) (*pgxpool.Conn, error)
 	// DB is the database name, for X-Cache-Channel.
 	DB string
 }
 
-// Config holds the Maps API's dependencies.
-type Config struct {
+// Deps are the Maps API's dependencies.
+type Deps struct {
 	// Admin is a superuser pool, for cartolocal's own tables.
 	Admin *pgxpool.Pool
-	// Authenticate resolves a request's account and key. Its error, if any, is answered as is:
-	// an *Error carries the status and message (401 Unauthorized, 404 unknown user, ...).
-	Authenticate func(r *http.Request) (*Caller, error)
+	// Users looks accounts and keys up.
+	Users *users.Directory
 	// Logf receives one line per notable event.
 	Logf func(format string, args ...any)
 }
 
-// Error is an authentication failure Authenticate returns: Windshaft answers it with Status, its
-// Message, and errors_with_context type "auth" with Subtype when set.
-type Error struct {
-	Status  int
-	Message string
-	Subtype string
-}
-
-func (e *Error) Error() string { return e.Message }
-
 // Service serves the Maps API.
 type Service struct {
-	cfg   Config
+	deps  Deps
+	db    string
 	store *store
 	lgMu  sync.Mutex
 	lgs   map[string]*layergroup // by user + "/" + token: layergroups are immutable once made
 }
 
 // New prepares the Maps API: cartolocal's tables for layergroups and templates.
-func New(ctx context.Context, cfg Config) (*Service, error) {
-	if cfg.Admin == nil || cfg.Authenticate == nil {
-		return nil, errors.New("maps: Config needs Admin and Authenticate")
+func New(ctx context.Context, deps Deps) (*Service, error) {
+	if deps.Admin == nil || deps.Users == nil {
+		return nil, errors.New("maps: Deps needs Admin and Users")
 	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	if deps.Logf == nil {
+		deps.Logf = func(string, ...any) {}
 	}
-	st := &store{admin: cfg.Admin}
+	st := &store{admin: deps.Admin}
 	if err := st.install(ctx); err != nil {
 		return nil, fmt.Errorf("maps: install: %w", err)
 	}
-	return &Service{cfg: cfg, store: st, lgs: map[string]*layergroup{}}, nil
+	var db string
+	if err := deps.Admin.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		return nil, fmt.Errorf("maps: %w", err)
+	}
+	return &Service{deps: deps, db: db, store: st, lgs: map[string]*layergroup{}}, nil
 }
 
-// Register mounts the Maps API and the preview page on mux, below prefix ("" or "/user/{user}").
-func (s *Service) Register(mux *http.ServeMux, prefix string) {
+// Register mounts the Maps API and the preview page on mux, with and without /user/{user}.
+func (s *Service) Register(mux *http.ServeMux) {
+	for _, prefix := range httpapi.Prefixes {
+		s.register(mux, prefix)
+	}
+}
+
+func (s *Service) register(mux *http.ServeMux, prefix string) {
 	base := prefix + "/api/v1/map"
 	mux.HandleFunc(base, s.handleAnonymous)
 	mux.HandleFunc(base+"/{$}", s.handleAnonymous)
@@ -88,26 +92,54 @@ func (s *Service) Register(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc(base+"/{token}/{z}/{x}/{yfmt}", s.handleTile)
 	mux.HandleFunc(base+"/{token}/{layer}/{z}/{x}/{yfmt}", s.handleTile)
 	mux.HandleFunc(base+"/{token}/{layer}/attributes/{fid}", s.handleAttributes)
-	mux.HandleFunc(prefix+"/maps/preview", s.handlePreview)
-	mux.HandleFunc(prefix+"/maps/preview/{$}", s.handlePreview)
-	mux.HandleFunc(prefix+"/maps/preview/assets/{file}", s.handlePreviewAsset)
+	mux.HandleFunc(prefix+"/"+PreviewPath, s.handlePreview)
+	mux.HandleFunc(prefix+"/"+PreviewPath+"/{$}", s.handlePreview)
+	mux.HandleFunc(prefix+"/"+PreviewPath+"/assets/{file}", s.handlePreviewAsset)
 }
 
-// authenticate runs Config.Authenticate and turns its error into Windshaft's dialect.
-func (s *Service) authenticate(r *http.Request) (*Caller, *wsError) {
-	c, err := s.cfg.Authenticate(r)
-	if err == nil {
-		return c, nil
+// authenticate looks the account and the key up as Windshaft-cartodb's credentials middleware
+// does: Basic auth, then api_key or map_key in the query string, then in a JSON body (body, when
+// the request had one: carto-python puts its key there).
+func (s *Service) authenticate(r *http.Request, body ...[]byte) (*Caller, *wsError) {
+	p := httpapi.Params{}
+	keyed := false
+	if _, pw, ok := r.BasicAuth(); ok && pw != "" {
+		keyed = true
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		we := &wsError{Status: e.Status, Message: e.Message}
-		if e.Subtype != "" {
-			we.Type, we.Subtype = "auth", e.Subtype
+	q := r.URL.Query()
+	if q.Get("api_key") != "" || q.Get("map_key") != "" {
+		keyed = true
+	}
+	if len(body) > 0 && len(body[0]) > 0 {
+		var doc struct {
+			APIKey string `json:"api_key"`
+			MapKey string `json:"map_key"`
+		}
+		if json.Unmarshal(body[0], &doc) == nil {
+			if doc.APIKey != "" {
+				p["api_key"], keyed = doc.APIKey, true
+			}
+			if doc.MapKey != "" {
+				p["map_key"], keyed = doc.MapKey, true
+			}
+		}
+	}
+	pr, herr := s.deps.Users.Authenticate(r, p)
+	if herr != nil {
+		we := &wsError{Status: herr.Status, Message: herr.Message}
+		switch herr.Status {
+		case http.StatusUnauthorized:
+			we.Type, we.Subtype = "auth", "api-key-not-found"
+		case http.StatusForbidden:
+			we.Type, we.Subtype = "auth", "api-key-username-mismatch"
 		}
 		return nil, we
 	}
-	return nil, errorf(http.StatusInternalServerError, "Unexpected error")
+	u, master := pr.User, pr.Master
+	return &Caller{User: u.Name, Master: master, Keyed: keyed, DB: s.db,
+		Acquire: func(ctx context.Context, owner bool) (*pgxpool.Conn, error) {
+			return u.Acquire(ctx, owner || master)
+		}}, nil
 }
 
 // setCORS sends Windshaft-cartodb's CORS headers.

@@ -130,6 +130,17 @@ func TestLastUpdated(t *testing.T) {
 	if bm != cm || bb >= cb || b.LastUpdated >= c.LastUpdated {
 		t.Errorf("before %+v, after %+v", b, c)
 	}
+	// cartodbfy alone writes no CDB_TableMetadata row: cache buster 0 until the first write.
+	a.exec(t, `CREATE TABLE fresh (name text, the_geom geometry(Point,4326)); INSERT INTO fresh VALUES ('x', CDB_LatLng(1, 2));
+		SELECT CDB_CartodbfyTable('fresh')`)
+	freshMap := `{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select * from fresh"}}]}`
+	if id := postJSON(t, a.url("api/v1/map?api_key="+a.master), freshMap).header.Get("X-Layergroup-Id"); !strings.HasSuffix(id, ":0") {
+		t.Errorf("fresh table: %s", id)
+	}
+	a.exec(t, `UPDATE fresh SET name = 'y'`)
+	if id := postJSON(t, a.url("api/v1/map?api_key="+a.master), freshMap).header.Get("X-Layergroup-Id"); strings.HasSuffix(id, ":0") {
+		t.Errorf("after an UPDATE: %s", id)
+	}
 	// A map of no table: cache buster 0.
 	none := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select 1 as cartodb_id, ST_SetSRID(ST_MakePoint(0,0),3857) as the_geom_webmercator"}}]}`)
 	if !strings.HasSuffix(none.header.Get("X-Layergroup-Id"), ":0") || !strings.Contains(string(none.body), `"last_updated":"1970-01-01T00:00:00.000Z"`) {

@@ -102,7 +102,7 @@ func (s *Service) layergroupOf(r *http.Request, caller *Caller, id string) (*lay
 		if we, ok := err.(*wsError); ok {
 			return nil, 0, we
 		}
-		s.cfg.Logf("cartolocal: maps: layergroup %s: %v", token, err)
+		s.deps.Logf("cartolocal: maps: layergroup %s: %v", token, err)
 		return nil, 0, errorf(500, "Unexpected error")
 	}
 	if lg == nil {
