@@ -46,10 +46,18 @@ const usage = "usage: create_anonymous_map [--base_url=URL] [--api_key=KEY] MAPC
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("create_anonymous_map", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	version := fs.Bool("version", false, "print gocarto's version and exit")
 	// No flag default from the environment: usage would print the key.
 	baseURL := fs.String("base_url", "", "the account's base URL, such as https://USER.carto.com/ (default $CARTO_API_URL)")
 	apiKey := fs.String("api_key", "", "an API key that may read the map's tables (default $CARTO_API_KEY)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error() + "\n" + usage)
+	}
+	if *version {
+		fmt.Fprintln(w, carto.Version)
+		return nil
+	}
+	if fs.NArg() != 1 {
 		return usageError(usage)
 	}
 	if *baseURL == "" {

@@ -45,9 +45,17 @@ const usage = "usage: create_named_map [--base_url=URL] [--api_key=MASTER_KEY] T
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("create_named_map", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	version := fs.Bool("version", false, "print gocarto's version and exit")
 	baseURL := fs.String("base_url", "", "the account's base URL, such as https://USER.carto.com/ (default $CARTO_API_URL)")
 	apiKey := fs.String("api_key", "", "the account's master API key (default $CARTO_API_KEY)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error() + "\n" + usage)
+	}
+	if *version {
+		fmt.Fprintln(w, carto.Version)
+		return nil
+	}
+	if fs.NArg() != 1 {
 		return usageError(usage)
 	}
 	if *baseURL == "" {

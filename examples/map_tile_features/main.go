@@ -48,13 +48,21 @@ const usage = "usage: map_tile_features --sql=QUERY [--z=Z --x=X --y=Y] [--base_
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("map_tile_features", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	version := fs.Bool("version", false, "print gocarto's version and exit")
 	sql := fs.String("sql", "", "the layer's query (required)")
 	z := fs.Int("z", 0, "tile zoom")
 	x := fs.Int("x", 0, "tile column")
 	y := fs.Int("y", 0, "tile row, from the top")
 	baseURL := fs.String("base_url", "", "the account's base URL, such as https://USER.carto.com/ (default $CARTO_API_URL)")
 	apiKey := fs.String("api_key", "", "an API key that may read the query's tables (default $CARTO_API_KEY)")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *sql == "" {
+	if err := fs.Parse(args); err != nil {
+		return usageError(err.Error() + "\n" + usage)
+	}
+	if *version {
+		fmt.Fprintln(w, carto.Version)
+		return nil
+	}
+	if fs.NArg() != 0 || *sql == "" {
 		return usageError(usage)
 	}
 	if *baseURL == "" {

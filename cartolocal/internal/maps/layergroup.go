@@ -249,6 +249,7 @@ type built struct {
 	id     string // token:cachebuster
 	buster int64
 	metas  map[int]layerMeta
+	fresh  bool // not made before by this server
 }
 
 // build validates a MapConfig and stores its layergroup. tmpl is the named map it instantiates
@@ -288,8 +289,7 @@ func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl
 		s.deps.Logf("cartolocal: maps: saving layergroup: %v", err)
 		return nil, errorf(500, "Unexpected error")
 	}
-	s.remember(lg)
-	b := &built{lg: lg, metas: metas}
+	b := &built{lg: lg, metas: metas, fresh: s.remember(lg)}
 	if !stamp.updated.IsZero() {
 		b.buster = stamp.updated.UnixMilli()
 	}
@@ -316,7 +316,14 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, caller *Caller,
 	if caller.Keyed && tmpl == nil {
 		key = apiKeyOf(r)
 	}
-	resp := layergroupResponse(mapsBaseURL(r, caller.User), b.id, b.lg.cfg, b.metas, key, b.buster)
+	base := mapsBaseURL(r, caller.User)
+	if b.fresh {
+		// cmd/cartolocal's log then says where to look at each new map (without any key: a
+		// private table's map needs &api_key=).
+		s.deps.Logf("cartolocal: new map %s of %s; preview: %s", b.id, caller.User,
+			strings.TrimSuffix(base, "api/v1/map")+PreviewPath+"?layergroup="+b.id)
+	}
+	resp := layergroupResponse(base, b.id, b.lg.cfg, b.metas, key, b.buster)
 	if jsonp != "" {
 		writeJSONP(w, jsonp, resp)
 		return
@@ -324,14 +331,20 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, caller *Caller,
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// remember caches a layergroup for its tiles.
-func (s *Service) remember(lg *layergroup) {
+// remember caches a layergroup for its tiles; it reports whether the cache did not have it.
+// An entry already there is kept, with the columns it learnt.
+func (s *Service) remember(lg *layergroup) bool {
 	s.lgMu.Lock()
 	defer s.lgMu.Unlock()
+	key := lg.user + "/" + lg.token
+	if _, ok := s.lgs[key]; ok {
+		return false
+	}
 	if len(s.lgs) > 10000 {
 		clear(s.lgs) // stored in PostgreSQL: the cache only saves a round trip
 	}
-	s.lgs[lg.user+"/"+lg.token] = lg
+	s.lgs[key] = lg
+	return true
 }
 
 // lookup finds a layergroup by its token (the id without the cache buster).
