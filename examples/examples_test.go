@@ -220,6 +220,9 @@ var fixtures = map[string]func(t *testing.T, ctx context.Context, acct *cartotes
 		dest := cartotest.New(t)
 		return []string{"CARTO_DEST_BASE_URL=" + dest.URL, "CARTO_DEST_API_KEY=" + dest.MasterKey}
 	},
+	"create_anonymous_map": tornados,
+	// create_named_map, which runs before it, stored the template; its layer reads tornados_11.
+	"instantiate_named_map": tornados,
 }
 
 // sourceURL serves a small CSV (two capitals) for the sync examples, as SOURCE_URL.
@@ -275,6 +278,22 @@ func placesMap(t *testing.T, ctx context.Context, acct *cartotest.Account) {
 // outDir gives an example a directory of its own to write files in, as OUT_DIR.
 func outDir(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
 	return []string{"OUT_DIR=" + t.TempDir()}
+}
+
+// tornados makes tornados_11, the table the seed's map templates draw.
+func tornados(t *testing.T, ctx context.Context, acct *cartotest.Account, db *sql.DB) []string {
+	t.Helper()
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tornados_11 (name text, the_geom geometry(Geometry,4326))`)
+	if err == nil {
+		_, err = db.ExecContext(ctx, `INSERT INTO tornados_11 VALUES ('t1', ST_GeomFromText('POLYGON((-97 35,-96 35,-96 36,-97 35))', 4326))`)
+	}
+	if err == nil {
+		_, err = db.ExecContext(ctx, `SELECT CDB_CartodbfyTable('tornados_11')`)
+	}
+	if err != nil {
+		t.Fatalf("tornados_11: %v", err)
+	}
+	return nil
 }
 
 // slowQuery starts a query that sleeps for a minute and returns its backend's pid once

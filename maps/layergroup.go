@@ -163,3 +163,10 @@ func orDefault(s, def string) string {
 }
 
 func formatFloat(f float64) string { return fmt.Sprint(f) }
+
+// PreviewURL is the map preview page of a layergroup on cartolocal (/user/USER/maps/preview),
+// which draws its vector tiles in a browser. It carries no key: add &api_key= for a map of
+// private tables, or &auth_token= for a named map's instance. CARTO itself has no such page.
+func (m *Client) PreviewURL(layergroupID string) string {
+	return m.c.URL("maps/preview").String() + "?layergroup=" + url.QueryEscape(layergroupID)
+}

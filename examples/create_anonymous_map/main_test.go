@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/maps"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -23,7 +25,7 @@ func TestCreateAnonymousMap(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	err := run(ctx, []string{"--base_url", a.URL, "--api_key", a.MasterKey, "files/anonymous_map.json"}, &out)
+	err := run(ctx, maps.New(a.Client(t)), "files/anonymous_map.json", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +35,12 @@ func TestCreateAnonymousMap(t *testing.T) {
 		t.Errorf("output:\n%s", s)
 	}
 	t.Log("\n" + s)
-	if err := run(ctx, []string{"files/anonymous_map.json"}, &out); err == nil || !strings.Contains(err.Error(), "no base URL") {
-		t.Errorf("without a base URL: %v", err)
+	// Without the key the private table is refused, with Windshaft's message.
+	err = run(ctx, maps.New(a.PublicClient(t)), "files/anonymous_map.json", &out)
+	if !carto.IsPermissionDenied(err) || !strings.Contains(err.Error(), "permission denied for table tornados_11") {
+		t.Errorf("without a key: %v", err)
+	}
+	if err := run(ctx, maps.New(a.Client(t)), "no-such-file.json", &out); err == nil || strings.Contains(err.Error(), "no-such-file") {
+		t.Errorf("a missing file: %v (the path is not quoted)", err)
 	}
 }

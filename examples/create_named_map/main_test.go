@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/maps"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -19,20 +20,20 @@ func TestCreateNamedMap(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	args := []string{"--base_url", a.URL, "--api_key", a.MasterKey, "files/named_map.json"}
-	if err := run(ctx, args, &out); err != nil {
+	m := maps.New(a.Client(t))
+	if err := run(ctx, m, "files/named_map.json", &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != "template_id: python_sdk_test_map\n" {
 		t.Errorf("output %q", out.String())
 	}
 	// Again: the template exists, and CARTO says so.
-	err := run(ctx, args, &out)
+	err := run(ctx, m, "files/named_map.json", &out)
 	if err == nil || !strings.Contains(err.Error(), "Template 'python_sdk_test_map' of user '"+a.User+"' already exists") {
 		t.Errorf("second create: %v", err)
 	}
 	// Only the master key administers templates.
-	err = run(ctx, []string{"--base_url", a.URL, "--api_key", a.PublicKey, "files/named_map.json"}, &out)
+	err = run(ctx, maps.New(a.PublicClient(t)), "files/named_map.json", &out)
 	if !carto.IsPermissionDenied(err) {
 		t.Errorf("public key: %v", err)
 	}

@@ -4,9 +4,9 @@
 //
 //	instantiate_named_map python_sdk_test_map files/instantiate_map.json example_token
 //
-// The account comes from --base_url and --api_key, or $CARTO_API_URL and $CARTO_API_KEY. A named
-// map's viewers need no API key, only its token; the key is used to read the template first, as
-// the Python example does (NamedMapManager.get), which needs the master key.
+// A named map's viewers need only its token; the Python example reads the template first
+// (NamedMapManager.get), which needs the master key, and so does this one. The account comes from
+// -base-url and -api-key, or $CARTO_BASE_URL and $CARTO_API_KEY (examples/internal/cli).
 package main
 
 import (
@@ -15,74 +15,53 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 
 	"github.com/go-json-experiment/json"
 
-	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/examples/internal/cli"
 	"github.com/gocarto/carto/maps"
 )
 
+const usage = "usage: instantiate_named_map [-base-url URL] [-api-key MASTER_KEY] NAME PARAMS.json TOKEN"
+
 func main() {
+	acct := cli.Register(flag.CommandLine)
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
+	acct.Parse(os.Args[1:])
+	if flag.NArg() != 3 {
+		acct.Fail(cli.Usagef("want a template name, a parameters file and a token"))
+	}
+	client, err := acct.Client()
+	if err != nil {
+		acct.Fail(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "instantiate_named_map:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	if err := run(ctx, maps.New(client), flag.Arg(0), flag.Arg(1), flag.Arg(2), os.Stdout); err != nil {
+		acct.Fail(err)
 	}
 }
 
-// usageError is a mistake in the command line.
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
-
-const usage = "usage: instantiate_named_map [--base_url=URL] [--api_key=MASTER_KEY] NAME PARAMS.json TOKEN"
-
-func run(ctx context.Context, args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("instantiate_named_map", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	version := fs.Bool("version", false, "print gocarto's version and exit")
-	baseURL := fs.String("base_url", "", "the account's base URL, such as https://USER.carto.com/ (default $CARTO_API_URL)")
-	apiKey := fs.String("api_key", "", "the account's master API key (default $CARTO_API_KEY)")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err.Error() + "\n" + usage)
-	}
-	if *version {
-		fmt.Fprintln(w, carto.Version)
-		return nil
-	}
-	if fs.NArg() != 3 {
-		return usageError(usage)
-	}
-	if *baseURL == "" {
-		*baseURL = os.Getenv("CARTO_API_URL")
-	}
-	if *apiKey == "" {
-		*apiKey = os.Getenv("CARTO_API_KEY")
-	}
-	if *baseURL == "" {
-		return usageError("no base URL: set --base_url or CARTO_API_URL\n" + usage)
-	}
-	name, token := fs.Arg(0), fs.Arg(2)
-	raw, err := os.ReadFile(fs.Arg(1))
+// run instantiates the named map name with the parameters in file and token.
+func run(ctx context.Context, m *maps.Client, name, file, token string, w io.Writer) error {
+	raw, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is not quoted: it may be a key typed in the wrong place
+		}
+		return fmt.Errorf("reading the parameters: %w", err)
 	}
 	var params map[string]any
 	if err := json.Unmarshal(raw, &params); err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(1), err)
+		return fmt.Errorf("reading the parameters: %w", err)
 	}
-	client, err := carto.NewClient(*baseURL, carto.WithAPIKey(*apiKey))
-	if err != nil {
-		return err
-	}
-	m := maps.New(client)
 	tpl, err := m.GetNamed(ctx, name)
 	if err != nil {
 		return err
@@ -98,5 +77,6 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	}
 	// As carto-python's get_tile_url: the template's id and its first token.
 	fmt.Fprintln(w, "template tile:", m.NamedTileURL(tpl.Name, "0", 0, 0, 0, "mvt", token))
+	fmt.Fprintln(w, "preview (cartolocal):", m.PreviewURL(lg.ID)+"&auth_token=TOKEN")
 	return nil
 }

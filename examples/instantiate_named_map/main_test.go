@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/maps"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -35,7 +36,8 @@ func TestInstantiateNamedMap(t *testing.T) {
 	resp.Body.Close()
 
 	var out bytes.Buffer
-	err = run(ctx, []string{"--base_url", a.URL, "--api_key", a.MasterKey, "python_sdk_test_map", "files/instantiate_map.json", "example_token"}, &out)
+	m := maps.New(a.Client(t))
+	err = run(ctx, m, "python_sdk_test_map", "files/instantiate_map.json", "example_token", &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestInstantiateNamedMap(t *testing.T) {
 		t.Errorf("output:\n%s", s)
 	}
 	t.Log("\n" + s)
-	err = run(ctx, []string{"--base_url", a.URL, "--api_key", a.MasterKey, "python_sdk_test_map", "files/instantiate_map.json", "wrong_token"}, &out)
+	err = run(ctx, m, "python_sdk_test_map", "files/instantiate_map.json", "wrong_token", &out)
 	if !carto.IsPermissionDenied(err) || !strings.Contains(err.Error(), "Unauthorized template instantiation") {
 		t.Errorf("wrong token: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/maps"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -23,7 +24,7 @@ func TestMapTileFeatures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	err := run(ctx, []string{"--base_url", a.URL, "--api_key", a.MasterKey, "--sql", "SELECT * FROM places", "--z", "5", "--x", "15", "--y", "12"}, &out)
+	err := run(ctx, maps.New(a.Client(t)), "SELECT * FROM places", 5, 15, 12, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
