@@ -36,9 +36,11 @@ type layergroup struct {
 	stampAt   time.Time
 }
 
+// colKey keys a layer's columns by the role that asked: a role that may not read a table must
+// fail on the schema query (PgMvtFactory), as on a fresh Windshaft renderer.
 type colKey struct {
 	layer int
-	owner bool
+	role  string
 }
 
 type templateAuth struct {
@@ -125,7 +127,7 @@ func (s *Service) validate(ctx context.Context, caller *Caller, owner bool, lg *
 		if !l.isMapnik() {
 			continue
 		}
-		cols, err := s.columns(ctx, conn, lg, l, owner)
+		cols, err := s.columns(ctx, conn, lg, l, roleOf(caller, owner))
 		if err != nil {
 			return nil, layerErr(l, "PgMvtFactory: ", err)
 		}
@@ -189,9 +191,9 @@ func explainLayer(ctx context.Context, conn *pgxpool.Conn, l *layer, bufferPx in
 	return m, nil
 }
 
-// columns returns a layer's columns, asked once per layergroup and role kind.
-func (s *Service) columns(ctx context.Context, conn *pgxpool.Conn, lg *layergroup, l *layer, owner bool) ([]column, error) {
-	key := colKey{l.Index, owner}
+// columns returns a layer's columns, asked once per layergroup and role.
+func (s *Service) columns(ctx context.Context, conn *pgxpool.Conn, lg *layergroup, l *layer, role string) ([]column, error) {
+	key := colKey{l.Index, role}
 	lg.mu.Lock()
 	cols, ok := lg.cols[key]
 	lg.mu.Unlock()
@@ -389,7 +391,7 @@ func apiKeyOf(r *http.Request) string {
 // hashConfig is a layergroup's md5: Windshaft hashes the config with the database parameters
 // (database and login), so the same config made by another role is another map.
 func hashConfig(raw []byte, caller *Caller, owner bool) string {
-	role := "public"
+	role := caller.Role
 	if owner {
 		role = "owner"
 	}
@@ -412,4 +414,12 @@ func tablesOf(cfg *mapConfig, metas map[int]layerMeta) []string {
 		}
 	}
 	return out
+}
+
+// roleOf names the role a query runs as: the owner, or the caller's key's.
+func roleOf(caller *Caller, owner bool) string {
+	if owner || caller.Master {
+		return "owner"
+	}
+	return caller.Role
 }

@@ -25,10 +25,14 @@ type Caller struct {
 	// from "Forbidden" by it.
 	Keyed bool
 	// Acquire returns a connection as the account's owner role (owner true) or as the role of
-	// the caller's key (owner false: the public role; the owner for the master key).
+	// the caller's key (owner false: the public role, a regular key's role, or the owner for the
+	// master key).
 	Acquire func(ctx context.Context, owner bool) (*pgxpool.Conn, error)
 	// DB is the database name, for X-Cache-Channel.
 	DB string
+	// Role names the role the caller's key runs as ("owner", "public" or a regular key's role):
+	// a layergroup's id hashes it, as Windshaft's hashes its dbparams.
+	Role string
 }
 
 // Deps are the Maps API's dependencies.
@@ -135,10 +139,24 @@ func (s *Service) authenticate(r *http.Request, body ...[]byte) (*Caller, *wsErr
 		}
 		return nil, we
 	}
+	if !pr.Allows("maps") {
+		// A regular API key without the maps grant (Windshaft-cartodb's authorization).
+		return nil, &wsError{Status: http.StatusForbidden, Message: "Forbidden", Type: "auth", Subtype: "api-key-does-not-grant-access"}
+	}
 	u, master := pr.User, pr.Master
-	return &Caller{User: u.Name, Master: master, Keyed: keyed, DB: s.db,
+	role := "public"
+	switch {
+	case master:
+		role = "owner"
+	case pr.Key != nil:
+		role = "key:" + pr.Key.Role
+	}
+	return &Caller{User: u.Name, Master: master, Keyed: keyed, DB: s.db, Role: role,
 		Acquire: func(ctx context.Context, owner bool) (*pgxpool.Conn, error) {
-			return u.Acquire(ctx, owner || master)
+			if owner || master {
+				return u.Acquire(ctx, true)
+			}
+			return pr.Acquire(ctx) // the public role, or a regular key's own role
 		}}, nil
 }
 

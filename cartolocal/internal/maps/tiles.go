@@ -194,7 +194,7 @@ func (s *Service) renderTile(ctx context.Context, caller *Caller, lg *layergroup
 	b := newTileBox(tr.z, tr.x, tr.y)
 	parts := make([]string, 0, len(visible))
 	for _, l := range visible {
-		cols, err := s.columns(ctx, conn, lg, l, owner)
+		cols, err := s.columns(ctx, conn, lg, l, roleOf(caller, owner))
 		if err != nil {
 			return nil, errorf(0, "PgMvtFactory: "+pgMessage(err))
 		}
