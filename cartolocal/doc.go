@@ -1,13 +1,15 @@
 // Package cartolocal is a local CARTO-compatible server backed by a real PostgreSQL + PostGIS.
 //
-// It answers CARTO's SQL API and Batch SQL API (and, as they land, the Import, Maps and account
-// APIs) in the shapes CARTO's own servers use, byte for byte where it matters: rows first and
-// metadata last, the error trailer on a 200, CARTO's statuses and error bodies. gocarto's tests run
+// It answers CARTO's SQL API (with COPY and every export format), Batch SQL API, Import API and sync
+// tables, Maps API, account APIs (datasets, maps, tables, users, .carto exports) and Auth API in the
+// shapes CARTO's own servers use, byte for byte where it matters: rows first and metadata last, the
+// error trailer on a 200, CARTO's statuses and error bodies in each server's dialect. gocarto's tests run
 // against it, and so can users' own tests and CI jobs: import the package (or cartotest), or run
 // cmd/cartolocal.
 //
 // Each user gets a schema and a role; the master key runs SQL as that role, the public key (or no
-// key) as a read-only public role that sees only the tables granted to it, as on CARTO.
+// key) as a read-only public role that sees only the tables granted to it, and each regular API key
+// as a role of its own holding exactly its grants, as on CARTO.
 //
 // Server is the one entry point. Underneath, it is a composition of one package per concern:
 // pgcluster runs the private PostgreSQL; internal/users holds the accounts, their keys and their

@@ -1,5 +1,5 @@
-// Command cartolocal runs a local CARTO-compatible server (SQL API, Batch SQL API) backed by a
-// real PostgreSQL + PostGIS: a private cluster it starts with the machine's initdb and postgres,
+// Command cartolocal runs a local CARTO-compatible server (SQL, Batch, Import, Maps, account and
+// Auth APIs) backed by a real PostgreSQL + PostGIS: a private cluster it starts with the machine's initdb and postgres,
 // or an existing server given by --pg-url.
 //
 //	cartolocal [--addr 127.0.0.1:5480] [--user NAME]... [--api-key KEY] [--data-dir DIR]
@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cartolocal [flags]\n\nA local CARTO SQL API server on PostgreSQL + PostGIS.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: cartolocal [flags]\n\nA local CARTO (SQL, Batch, Import, Maps, account and Auth APIs) on PostgreSQL + PostGIS.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
