@@ -3,8 +3,10 @@
 // columns with their types, nullability and defaults, the indexes, the functions of the table's
 // owner, and the triggers.
 //
-// Privacy (public, link, private) is a setting of CARTO's account API, not of the database: the
-// SQL API cannot tell it, so table_info prints "unknown" until gocarto has a client of that API.
+// Privacy (PUBLIC, LINK, PRIVATE) is a setting of the table's dataset, not of the database: it is
+// read from CARTO's datasets API (package account), as carto-python's script reads it from its
+// DatasetManager. A key that may not see the dataset, or a table that is no dataset of the account
+// (another schema's, say), shows it as "unknown".
 //
 //	table_info -table places
 //
@@ -17,6 +19,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +28,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/account"
+	"github.com/gocarto/carto/driver"
 	"github.com/gocarto/carto/examples/internal/cli"
 )
 
@@ -58,6 +64,8 @@ func main() {
 // would collide) and of a plain type.
 const (
 	tableSQL = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name,
+       c.relname::text AS relname,
+       n.nspname = current_schema() AS own_schema,
        pg_get_userbyid(c.relowner)::text AS owner,
        c.reltuples::int8 AS estimated_rows,
        round(pg_total_relation_size(c.oid) / 1048576.0, 2)::float8 AS size_mb,
@@ -136,11 +144,12 @@ const geometrySample = 10_000
 // run writes the description of a.Table to w.
 func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 	var (
-		name, owner, comment string
-		rows                 int64
-		sizeMB               float64
+		name, relname, owner, comment string
+		ownSchema                     bool
+		rows                          int64
+		sizeMB                        float64
 	)
-	if err := db.QueryRowContext(ctx, tableSQL, a.Table).Scan(&name, &owner, &rows, &sizeMB, &comment); err != nil {
+	if err := db.QueryRowContext(ctx, tableSQL, a.Table).Scan(&name, &relname, &ownSchema, &owner, &rows, &sizeMB, &comment); err != nil {
 		return err
 	}
 	rowsText := fmt.Sprintf("about %d", rows)
@@ -156,12 +165,17 @@ func run(ctx context.Context, db *sql.DB, a args, w io.Writer) error {
 		return err
 	}
 
+	privacy := "unknown"
+	if ownSchema {
+		if privacy, err = datasetPrivacy(ctx, db, relname); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(w, "General information")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tOWNER\tROWS\tSIZE (MB)\tPRIVACY\tGEOMETRY TYPES")
-	// Privacy lives in CARTO's account API (the dataset's visualization), which the SQL API
-	// cannot read; it is printed once gocarto has a client of that API.
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", name, owner, rowsText, sizeMB, "unknown", geomTypes)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%s\n", name, owner, rowsText, sizeMB, privacy, geomTypes)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -311,4 +325,37 @@ func geometryTypes(ctx context.Context, db *sql.DB, table, quoted string) (strin
 		return "none", nil
 	}
 	return strings.Join(items, "; "), nil
+}
+
+// datasetPrivacy reads the privacy of the dataset named table through the datasets API, on the
+// same *carto.Client (account, key, transport) the database handle runs on. An answer that the
+// key may not see datasets, or that there is no such dataset, is "unknown"; anything else
+// (the network, a server error) is an error, not a guess.
+func datasetPrivacy(ctx context.Context, db *sql.DB, table string) (string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var client *carto.Client
+	if err := conn.Raw(func(dc any) error {
+		api, err := driver.SQLAPI(dc)
+		if err != nil {
+			return err
+		}
+		client = api.Carto()
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	v, err := account.NewDatasets(client).Get(ctx, table)
+	var cerr *carto.Error
+	switch {
+	case err == nil:
+		return string(v.Privacy), nil
+	case errors.As(err, &cerr) && (cerr.StatusCode == 401 || cerr.StatusCode == 403 || cerr.StatusCode == 404):
+		return "unknown", nil
+	default:
+		return "", fmt.Errorf("reading the dataset's privacy: %w", err)
+	}
 }

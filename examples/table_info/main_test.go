@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/account"
 	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/driver"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -98,6 +100,40 @@ func TestTableInfoMissing(t *testing.T) {
 	}
 }
 
+// TestTableInfoPrivacy: a cartodbfied table is a dataset, and its privacy is read from the datasets
+// API and follows a change made there, also when read with the public key (a link dataset is
+// anyone's to see); a table of another schema has no dataset, and its privacy is unknown.
+func TestTableInfoPrivacy(t *testing.T) {
+	acct, ctx, db := setup(t)
+	acct.Exec(t, `CREATE TABLE spots (name text);
+		SELECT CDB_CartodbfyTable(current_schema(), 'spots')`)
+	privacy := func(db *sql.DB, table string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, db, args{Table: table}, &out); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(strings.Split(out.String(), "\n")[2])[4]
+	}
+	if got := privacy(db, "spots"); got != "PRIVATE" {
+		t.Fatalf("privacy of a new dataset = %q, want PRIVATE", got)
+	}
+	if _, err := account.NewDatasets(acct.Client(t)).SetPrivacy(ctx, "spots", account.Link); err != nil {
+		t.Fatal(err)
+	}
+	if got := privacy(db, "spots"); got != "LINK" {
+		t.Fatalf("privacy after SetPrivacy(LINK) = %q", got)
+	}
+	public := driver.OpenDBFromClient(acct.PublicClient(t))
+	t.Cleanup(func() { public.Close() })
+	if got := privacy(public, "spots"); got != "LINK" {
+		t.Fatalf("privacy read with the public key = %q, want LINK (a link dataset is anyone's to see)", got)
+	}
+	if got := privacy(db, "cartodb.cdb_tablemetadata"); got != "unknown" {
+		t.Fatalf("privacy of another schema's table = %q, want unknown", got)
+	}
+}
+
 // TestTableInfoGeometryTypes: a cartodbfied table shows the_geom's types only (not its web
 // mercator copy); several geometry columns are named.
 func TestTableInfoGeometryTypes(t *testing.T) {
@@ -111,7 +147,7 @@ func TestTableInfoGeometryTypes(t *testing.T) {
 	if err := run(ctx, db, args{Table: "shapes"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if line := strings.Split(out.String(), "\n")[2]; !strings.Contains(line, "  3     ") || !strings.HasSuffix(line, "unknown  ST_LineString,ST_Point") {
+	if line := strings.Split(out.String(), "\n")[2]; !strings.Contains(line, "  3     ") || !strings.HasSuffix(line, "PRIVATE  ST_LineString,ST_Point") {
 		t.Errorf("shapes: %q", line)
 	}
 	out.Reset()
