@@ -33,6 +33,10 @@ type Error struct {
 	Sent bool
 	// Err is the underlying transport error, if any, with URLs redacted.
 	Err error
+	// NoAPIKey is set when the request carried no API key (none was given, and $CARTO_API_KEY
+	// was empty), so it ran as the account's public role; the message of a permission error
+	// then says so.
+	NoAPIKey bool
 }
 
 // RateLimit is the rate-limit state CARTO reported with a response.
@@ -64,6 +68,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	switch {
+	case e.StatusCode == 200 && len(e.Messages) > 0:
+		// An error raised after the answer began: its status tells nothing.
+		b.WriteString(strings.Join(e.Messages, "; "))
 	case e.StatusCode != 0:
 		fmt.Fprintf(&b, "%d: %s", e.StatusCode, strings.Join(e.Messages, "; "))
 	case e.Err != nil:
@@ -80,6 +87,9 @@ func (e *Error) Error() string {
 	}
 	if e.Hint != "" {
 		b.WriteString(" (hint: " + e.Hint + ")")
+	}
+	if e.NoAPIKey && IsPermissionDenied(e) {
+		b.WriteString(" (no API key was used, so the request ran as the account's public role)")
 	}
 	return b.String()
 }
@@ -117,8 +127,11 @@ func IsNotFound(err error) bool {
 }
 
 // IsPermissionDenied reports whether err is an authentication or authorization refusal: a 401
-// (unknown key) or a 403 (key of another user, public role writing, non-master key on Batch SQL).
+// (unknown key), a 403 (key of another user, public role writing, non-master key on Batch SQL),
+// or PostgreSQL's "permission denied" raised after the answer began (in a 200, where CARTO
+// cannot send its 403 any more).
 func IsPermissionDenied(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && (e.StatusCode == 401 || e.StatusCode == 403)
+	return errors.As(err, &e) && (e.StatusCode == 401 || e.StatusCode == 403 ||
+		e.StatusCode == 200 && strings.Contains(e.Message(), "permission denied"))
 }

@@ -177,7 +177,7 @@ func (c *Client) once(ctx context.Context, req *Request) (*http.Response, error)
 	if method == "" {
 		method = http.MethodGet
 	}
-	fail := &Error{Method: method, Path: u.Path}
+	fail := &Error{Method: method, Path: u.Path, NoAPIKey: c.apiKey == ""}
 
 	var gotConn bool
 	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn = true }}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/sqlapi"
 )
 
@@ -59,7 +60,7 @@ func (c *connector) query(ctx context.Context, q string) (*rows, error) {
 	defer resp.Close()
 	r, res, err := readRows(resp, c.cfg.spoolMemory(), http.MethodPost, c.path())
 	if err != nil {
-		return nil, readError(rctx, err)
+		return nil, c.keyless(readError(rctx, err))
 	}
 	c.notify(res)
 	return r, nil
@@ -76,14 +77,14 @@ func (c *connector) exec(ctx context.Context, q string) (driver.Result, error) {
 	res, err := readResponse(resp, nil)
 	if err == nil {
 		if err := res.trailerError(http.MethodPost, c.path()); err != nil {
-			return nil, err
+			return nil, c.keyless(err)
 		}
 		if !res.sawTotal {
 			err = errors.New("the answer has no total_rows")
 		}
 	}
 	if err != nil {
-		return nil, readError(rctx, fmt.Errorf("carto driver: %s %s: %w", http.MethodPost, c.path(), err))
+		return nil, c.keyless(readError(rctx, fmt.Errorf("carto driver: %s %s: %w", http.MethodPost, c.path(), err)))
 	}
 	c.notify(res)
 	return result{affected: res.totalRows}, nil
@@ -119,3 +120,13 @@ func (result) LastInsertId() (int64, error) { return 0, errLastInsertID }
 // RowsAffected is the answer's total_rows: for INSERT, UPDATE and DELETE the rows they touched;
 // for several statements, those of the last.
 func (r result) RowsAffected() (int64, error) { return r.affected, nil }
+
+// keyless marks an error found in an answer (one raised after CARTO began answering) as that of
+// a request without an API key when it was, as the client does for the errors it builds.
+func (c *connector) keyless(err error) error {
+	var ce *carto.Error
+	if !c.client.HasAPIKey() && errors.As(err, &ce) {
+		ce.NoAPIKey = true
+	}
+	return err
+}

@@ -29,5 +29,5 @@ func ExampleNewFeatureReader() {
 	// Output:
 	// [1 2] 1
 	// <nil> 2
-	// error: carto: 200: division by zero
+	// error: carto: division by zero
 }
