@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -38,8 +37,7 @@ func copyChecked(w *countWriter, resp *Response) error {
 		return readFailure(resp, err)
 	}
 	if cerr != nil {
-		cerr.Method, cerr.Path, cerr.Sent, cerr.StatusCode = resp.Method, resp.Path, true, http.StatusOK
-		return cerr
+		return lateError(cerr, resp)
 	}
 	return nil
 }

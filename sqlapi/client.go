@@ -38,6 +38,9 @@ type Response struct {
 	Header http.Header
 	// Method and Path name the request, for errors (the path has no query and no key).
 	Method, Path string
+	// NoAPIKey is set when the request carried no API key, so it ran as the account's public
+	// role: the errors found in the answer say so (carto.Error.NoAPIKey), as the client's own do.
+	NoAPIKey bool
 }
 
 // Filename is the file name CARTO's Content-Disposition gives the answer ("cartodb-query.csv"),
@@ -77,7 +80,12 @@ func (c *Client) open(ctx context.Context, q string, s *settings) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	return &Response{ReadCloser: resp.Body, Header: resp.Header, Method: http.MethodPost, Path: c.c.URL(sqlPath).Path}, nil
+	return c.response(resp, sqlPath), nil
+}
+
+// response wraps the answer to a request sent to path.
+func (c *Client) response(resp *http.Response, path string) *Response {
+	return &Response{ReadCloser: resp.Body, Header: resp.Header, Method: http.MethodPost, Path: c.c.URL(path).Path, NoAPIKey: !c.c.HasAPIKey()}
 }
 
 func escape(s string) string { return url.QueryEscape(s) }
@@ -139,12 +147,18 @@ func (cw *countWriter) Write(p []byte) (int, error) {
 // errCut is an answer that ended before it was whole: the connection was cut.
 var errCut = errors.New("the answer ended before it was complete (connection cut?)")
 
+// lateError completes an error CARTO reported inside resp, a 200 answer, after it began.
+func lateError(cerr *carto.Error, resp *Response) *carto.Error {
+	cerr.Method, cerr.Path, cerr.Sent, cerr.StatusCode, cerr.NoAPIKey = resp.Method, resp.Path, true, http.StatusOK, resp.NoAPIKey
+	return cerr
+}
+
 // readFailure describes a failure to read resp's body as a *carto.Error naming the request.
 func readFailure(resp *Response, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, errCut) {
 		err = fmt.Errorf("%w: %w", errCut, err)
 	}
-	return &carto.Error{Method: resp.Method, Path: resp.Path, Sent: true, Err: err}
+	return &carto.Error{Method: resp.Method, Path: resp.Path, Sent: true, Err: err, NoAPIKey: resp.NoAPIKey}
 }
 
 // readCause adds why the context ended to an error met while reading an answer, so that

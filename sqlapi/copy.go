@@ -74,7 +74,7 @@ func (c *Client) CopyFrom(ctx context.Context, copySQL string, r io.Reader, opts
 		}
 	}
 	if err != nil {
-		return res, fmt.Errorf("sqlapi: copy from: %w", readCause(ctx, readFailure(&Response{Method: http.MethodPost, Path: c.c.URL(copyFromPath).Path}, err)))
+		return res, fmt.Errorf("sqlapi: copy from: %w", readCause(ctx, readFailure(&Response{Method: http.MethodPost, Path: c.c.URL(copyFromPath).Path, NoAPIKey: !c.c.HasAPIKey()}, err)))
 	}
 	res.Rows, res.Time = *answer.TotalRows, answer.Time
 	if s.progress != nil {
@@ -108,7 +108,7 @@ func (c *Client) CopyTo(ctx context.Context, copySQL string, w io.Writer, opts .
 		return res, fmt.Errorf("sqlapi: copy to: %w", err)
 	}
 	defer resp.Body.Close()
-	r := &Response{ReadCloser: resp.Body, Header: resp.Header, Method: http.MethodPost, Path: c.c.URL(copyToPath).Path}
+	r := c.response(resp, copyToPath)
 	cw := &countWriter{w: w}
 	tw := &copyTail{w: cw, progress: s.progress}
 	_, err = io.Copy(tw, r)

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
-	"net/http"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -175,8 +174,7 @@ func (t *copyTail) finish(r *Response) error {
 				if err := t.out(t.held[:i]); err != nil {
 					return err
 				}
-				cerr.Method, cerr.Path, cerr.Sent, cerr.StatusCode = r.Method, r.Path, true, http.StatusOK
-				return cerr
+				return lateError(cerr, r)
 			}
 		}
 	}

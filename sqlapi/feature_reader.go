@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gocarto/carto"
@@ -33,6 +34,7 @@ type FeatureReader struct {
 	features    int
 	cerr        *carto.Error // error members collected so far
 	err         error        // sticky result once done
+	resp        *Response    // the answer being read, when it came from Client.Open
 }
 
 type readerState int
@@ -45,11 +47,14 @@ const (
 )
 
 // NewFeatureReader returns a reader of the GeoJSON FeatureCollection in r, which it reads in
-// buffered chunks as features are asked for.
+// buffered chunks as features are asked for. When r is the *Response of [Client.Open], CARTO's
+// late error names the request and, for a request without an API key, says so.
 func NewFeatureReader(r io.Reader) *FeatureReader {
 	// Duplicate member names are allowed as in encoding/json, which orb decodes features with,
 	// and as in JavaScript, whose JSON.parse is what CARTO's own clients use.
-	return &FeatureReader{dec: jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true))}
+	fr := &FeatureReader{dec: jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true))}
+	fr.resp, _ = r.(*Response)
+	return fr
 }
 
 // Next returns the next feature. At the end of a complete collection it returns io.EOF; after a
@@ -203,7 +208,7 @@ func (fr *FeatureReader) end() error {
 		if fr.sawFeatures {
 			// CARTO had answered 200 and streamed features before the query failed. Without
 			// features this is an error body, whose status the caller's HTTP client saw.
-			fr.cerr.StatusCode = 200
+			fr.late()
 		}
 		fr.err = fr.cerr
 	case !fr.sawType && fr.features == 0:
@@ -212,6 +217,15 @@ func (fr *FeatureReader) end() error {
 		fr.err = io.EOF
 	}
 	return nil
+}
+
+// late marks the collected error as one CARTO raised inside its 200 answer, after it began.
+func (fr *FeatureReader) late() {
+	if fr.resp != nil {
+		lateError(fr.cerr, fr.resp)
+		return
+	}
+	fr.cerr.StatusCode = http.StatusOK
 }
 
 // fail records a terminal error. A body cut short becomes io.ErrUnexpectedEOF, never io.EOF.
@@ -226,7 +240,7 @@ func (fr *FeatureReader) fail(err error) error {
 	if fr.cerr != nil {
 		// An error member already explains why the stream broke off.
 		if fr.sawFeatures {
-			fr.cerr.StatusCode = 200
+			fr.late()
 		}
 		fr.err = fr.cerr
 		return fr.err
