@@ -86,8 +86,9 @@ func (s *Server) startImports(ctx context.Context) error {
 			v, err := reg.RegisterTable(ctx, tx, user, table, privacy)
 			return v.ID, err
 		},
-		CreateMap: func(ctx context.Context, user string, tables []string, privacy string) (string, error) {
-			v, err := reg.CreateMap(ctx, user, registry.MapSpec{Tables: tables, Privacy: privacy})
+		CreateMap: func(ctx context.Context, user string, m imports.MapSpec) (string, error) {
+			v, err := reg.CreateMap(ctx, user, registry.MapSpec{Name: m.Name, Description: m.Description, Tags: m.Tags,
+				Privacy: m.Privacy, Tables: m.Tables, Definition: m.Definition, Imported: m.Imported})
 			return v.ID, err
 		},
 	})

@@ -50,6 +50,7 @@ const (
 	CodeUnsupported       = 1002
 	CodeDecompression     = 1003
 	CodeEmptyFile         = 1005
+	CodeNotAFile          = 1010 // no entry in CARTO's table of texts
 	CodeDatasourceConnect = 1012
 	CodeAllSkipped        = 1022
 	CodeNotFound          = 1100
@@ -82,6 +83,13 @@ func Text(code int) ErrorText {
 		return t
 	}
 	return errorTexts[CodeUnknown]
+}
+
+// Lookup returns CARTO's texts for code as its get_error_text does: a code its table lacks
+// (1010, raised for a source that is no file) has none, and the import shows null.
+func Lookup(code int) (ErrorText, bool) {
+	t, ok := errorTexts[code]
+	return t, ok
 }
 
 const upgrade = "To upgrade your account, go to your Dashboard and click Settings. Click 'Upgrade your server'. Follow the directions for choosing a larger size and setting up your payment information."

@@ -31,11 +31,13 @@ func Ext(name string) string {
 	return filepath.Ext(l)
 }
 
-// IsArchive reports whether Unpack opens files of name's kind. A kmz is a zipped KML that GDAL
-// reads where it is, so that its table is named after it and not after its doc.kml.
+// IsArchive reports whether Unpack opens files of name's kind (Unp::COMPRESSED_EXTENSIONS that
+// we read). A kmz is unpacked as the zip it is, as CARTO's unp does, so its table is named after
+// the KML inside (usually doc.kml gives "doc"). A .carto map export is a zip too: its .carto.json
+// and the data of its tables come out of it.
 func IsArchive(name string) bool {
 	switch Ext(name) {
-	case ".zip", ".gz", ".tgz", ".tar.gz", ".tar":
+	case ".zip", ".gz", ".tgz", ".tar.gz", ".tar", ".kmz", ".carto":
 		return true
 	}
 	return false
@@ -83,8 +85,10 @@ func Unpack(src, dir string) (files []string, skipped int, err error) {
 		if strings.Contains(l, "readme") && strings.HasSuffix(l, ".txt") {
 			return nil
 		}
-		if IsArchive(name) {
-			return nil // archives in archives: CARTO's unp does not recurse either
+		if IsArchive(name) && Ext(name) != ".kmz" {
+			// Archives in archives: CARTO's unp does not recurse either. A kmz in one is a
+			// file GDAL reads as it is.
+			return nil
 		}
 		if supported[Ext(name)] {
 			files = append(files, p)
@@ -105,10 +109,10 @@ func Unpack(src, dir string) (files []string, skipped int, err error) {
 	return files, skipped, nil
 }
 
-// unpackInto unpacks the archive src into dir; a kmz holding a kml is unpacked as a zip.
+// unpackInto unpacks the archive src into dir; kmz and .carto files are zips.
 func unpackInto(src, dir string) error {
 	switch Ext(src) {
-	case ".zip":
+	case ".zip", ".kmz", ".carto":
 		return unzip(src, dir)
 	case ".tar":
 		f, err := os.Open(src)

@@ -17,6 +17,8 @@ import (
 // cartodbfied as the account's role, gets its privacy and becomes a dataset.
 func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, acct Account, res *staged) error {
 	var names, ids []string
+	// renamed maps a source's name to the table it became, for the maps of .carto files.
+	renamed := map[string]string{}
 	mapToMake := rec.Opts.CreateVis && s.cfg.CreateMap != nil
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if err := lockNames(ctx, tx, acct); err != nil {
@@ -29,16 +31,27 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 			}
 			if name != "" {
 				names, ids = append(names, name), append(ids, id)
+				renamed[st.Base] = name
 			}
 		}
 		var code *int
-		mapToMake = mapToMake && len(names) > 0
-		if len(names) == 0 {
-			if rec.Opts.CollisionStrategy != "skip" {
-				return importer.Failf(importer.CodeUnsupported, "nothing was imported")
-			}
-			c := importer.CodeAllSkipped
-			code = &c
+		setCode := func(c int) { code = &c }
+		mapToMake = mapToMake && (len(names) > 0 || len(res.maps) > 0)
+		switch {
+		case len(names) == 0 && rec.Opts.CollisionStrategy == "skip":
+			setCode(importer.CodeAllSkipped)
+		case len(names) == 0 && len(res.maps) > 0:
+			// A .carto without data: CARTO's import has no table (1002) but its runner
+			// succeeded on the map, so it completes with the code.
+			setCode(importer.CodeUnsupported)
+		case len(names) == 0 && res.mapsErr != nil:
+			return res.mapsErr
+		case len(names) == 0:
+			return importer.Failf(importer.CodeUnsupported, "nothing was imported")
+		case res.mapsErr != nil:
+			// The tables are in and the map is not: CARTO completes with the map's error.
+			s.logf("imports: import %s: %v", rec.ID, res.mapsErr)
+			setCode(importer.CodeOf(res.mapsErr))
 		}
 		var first, firstID *string
 		if len(names) > 0 {
@@ -71,12 +84,32 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 	}
 	if mapToMake {
 		var vizID *string
-		id, err := s.cfg.CreateMap(ctx, acct.Name, names, rec.Opts.Privacy)
-		if err != nil {
-			// The datasets are there; only the map is missing, as when CARTO's fails.
-			s.logf("imports: import %s: creating its map: %v", rec.ID, err)
-		} else {
-			vizID = &id
+		specs := []MapSpec{{Tables: names, Privacy: rec.Opts.Privacy}}
+		if len(res.maps) > 0 {
+			specs = specs[:0]
+			for _, m := range res.maps {
+				if m.Type != "derived" && m.Type != "" {
+					s.logf("imports: import %s: a %q visualization is not imported", rec.ID, m.Type)
+					continue
+				}
+				spec, ok, err := s.importedMap(ctx, conn, acct, m, renamed)
+				if err != nil {
+					s.logf("imports: import %s: its map %q: %v", rec.ID, m.Name, err)
+				} else if !ok {
+					s.logf("imports: import %s: its map %q: none of its tables is in the account", rec.ID, m.Name)
+				} else {
+					specs = append(specs, spec)
+				}
+			}
+		}
+		for _, spec := range specs {
+			id, err := s.cfg.CreateMap(ctx, acct.Name, spec)
+			if err != nil {
+				// The datasets are there; only the map is missing, as when CARTO's fails.
+				s.logf("imports: import %s: creating its map: %v", rec.ID, err)
+				continue
+			}
+			vizID = &id // CARTO binds each map to the import in turn: the last one stays
 		}
 		if _, err := s.admin.Exec(context.WithoutCancel(ctx), "UPDATE cartolocal.imports SET visualization_id = $2, state = 'complete', updated_at = now() WHERE id = $1", rec.ID, vizID); err != nil {
 			return err

@@ -159,6 +159,10 @@ type staged struct {
 	tables   []importer.Staged
 	download *importer.Download
 	warnings []byte
+	// maps are the maps of .carto files, to make again with create_vis; mapsErr is a map that
+	// could not be read (the import then ends with 99999, its tables imported all the same).
+	maps    []*cartoMap
+	mapsErr error
 }
 
 // stage fetches, unpacks and loads an import's source into staging tables, and prepares them
@@ -227,6 +231,7 @@ func (s *Server) stage(ctx context.Context, conn *pgxpool.Conn, rec *record, acc
 		if err := s.track(ctx, rec, StateImporting); err != nil {
 			return res, err
 		}
+		files, res.maps, res.mapsErr = cartoMaps(files)
 		for i, f := range files {
 			st, err := s.loader.Load(ctx, conn, f, fmt.Sprintf("%s_%d", prefix, i), opts)
 			if err != nil {

@@ -56,8 +56,9 @@ type Config struct {
 	// RegisterTable makes a created table a dataset with its privacy, inside tx, and returns
 	// the dataset's id. When nil, the server grants the public role itself and makes up no id.
 	RegisterTable func(ctx context.Context, tx pgx.Tx, user, table, privacy string) (string, error)
-	// CreateMap makes a map of tables for create_vis, returning its id; nil means none is made.
-	CreateMap func(ctx context.Context, user string, tables []string, privacy string) (string, error)
+	// CreateMap makes a map for create_vis, returning its id; nil means none is made. The map is
+	// of the imported tables, or the map of an imported .carto file.
+	CreateMap func(ctx context.Context, user string, spec MapSpec) (string, error)
 	// Logf receives one line per notable event.
 	Logf func(format string, args ...any)
 	// Runners is how many imports run at once (2 by default).

@@ -142,6 +142,10 @@ type MapSpec struct {
 	// Definition is the map's MapConfig (JSON). Empty means one layer per table, drawing all of
 	// its rows (DefaultDefinition).
 	Definition []byte
+	// Imported names the map as CARTO names a map an import brings (a .carto file): a taken
+	// name gets " Import", then " Import 2", " Import 3", ...
+	// (VisualizationsExportPersistenceService#ensure_unique_name).
+	Imported bool
 }
 
 // CreateMap creates a map (a derived visualization) on the user's datasets.
@@ -216,7 +220,14 @@ func (r *Registry) CreateMap(ctx context.Context, user string, spec MapSpec) (Vi
 		}
 		final := name
 		for i := 1; contains(taken, final); i++ {
-			final = fmt.Sprintf("%s %d", name, i)
+			switch {
+			case !spec.Imported:
+				final = fmt.Sprintf("%s %d", name, i)
+			case i == 1:
+				final = name + " Import"
+			default:
+				final = fmt.Sprintf("%s Import %d", name, i)
+			}
 		}
 		var id string
 		err = tx.QueryRow(ctx, `
