@@ -14,6 +14,8 @@ import (
 	"time"
 )
 
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 // keysOf lists a JSON object's keys in order.
 func keysOf(t *testing.T, body []byte) []string {
 	t.Helper()
@@ -210,13 +212,25 @@ func TestConcurrentLimit(t *testing.T) {
 	}
 }
 
-// A POST with neither file, URL nor connector is accepted and fails when it runs; privacy and
-// a raw body with ?filename= work as CARTO's do.
+// A POST with neither file, URL nor connector is accepted and fails when it runs, as CARTO's
+// does: its unpacker gets the path "" (NotAFileError, 1010, a code without texts, so
+// get_error_text is null). Privacy and a raw body with ?filename= work as CARTO's do.
 func TestCreateVariants(t *testing.T) {
 	e, acct := newEnv(t, nil)
-	id := e.createJSON(t, acct, map[string]any{"client": "cps-1.11.3"})
-	if m := e.wait(t, acct, id); m["state"] != "failure" || m["data_type"] != "datasource" || m["display_name"] != id {
-		t.Errorf("empty POST: %v", m)
+	for _, body := range []string{`{"client": "cps-1.11.3"}`, `{}`, ``} {
+		status, resp := e.do(t, acct, "POST", "api/v1/imports/", "application/json", strings.NewReader(body))
+		var r struct {
+			ItemQueueID string `json:"item_queue_id"`
+			Success     bool   `json:"success"`
+		}
+		if err := json.Unmarshal(resp, &r); status != 200 || err != nil || !r.Success || !uuidRE.MatchString(r.ItemQueueID) {
+			t.Fatalf("empty POST %q: %d %s", body, status, resp)
+		}
+		m := e.wait(t, acct, r.ItemQueueID)
+		if m["state"] != "failure" || m["success"] != false || m["error_code"] != float64(1010) || m["get_error_text"] != nil ||
+			m["data_type"] != "datasource" || m["display_name"] != r.ItemQueueID || m["table_name"] != nil {
+			t.Errorf("empty POST %q: %v", body, m)
+		}
 	}
 	status, body := e.do(t, acct, "POST", "api/v1/imports/?filename=my%20places.csv&privacy=public", "text/csv", strings.NewReader(capitalsCSV))
 	if status != 200 {
@@ -238,7 +252,7 @@ func TestCreateVariants(t *testing.T) {
 		t.Errorf("privacy=secret: %d %s", status, body)
 	}
 	// sql and table_copy: CREATE TABLE AS, as the account.
-	id = e.createJSON(t, acct, map[string]any{"sql": "SELECT name, the_geom FROM my_places WHERE name <> 'Paris'", "table_name": "south"})
+	id := e.createJSON(t, acct, map[string]any{"sql": "SELECT name, the_geom FROM my_places WHERE name <> 'Paris'", "table_name": "south"})
 	if m := e.wait(t, acct, id); m["table_name"] != "south" || m["data_type"] != "query" {
 		t.Errorf("sql: %v", m)
 	}

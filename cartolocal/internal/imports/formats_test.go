@@ -130,8 +130,14 @@ func TestFormats(t *testing.T) {
 			{"points", "city text", "POINT", 2}}},
 		{file: "route.kml", content: func(*testing.T) []byte { return []byte(routeKML) }, tables: []formatTable{
 			{"route", kmlColumns, "MULTILINESTRING", 2}}},
+		// A kmz is unpacked as the zip it is (Unp::COMPRESSED_EXTENSIONS): its table is named
+		// after the KML inside, doc.kml as Google Earth writes it.
 		{file: "route.kmz", content: func(t *testing.T) []byte { return zipFiles(t, map[string][]byte{"doc.kml": []byte(routeKML)}) }, tables: []formatTable{
-			{"route", kmlColumns, "MULTILINESTRING", 2}}},
+			{"doc", kmlColumns, "MULTILINESTRING", 2}}},
+		// In a zip, a kmz is a file GDAL reads as it is, named after itself.
+		{file: "routes.zip", content: func(t *testing.T) []byte {
+			return zipFiles(t, map[string][]byte{"madrid/route.kmz": zipFiles(t, map[string][]byte{"doc.kml": []byte(routeKML)})})
+		}, tables: []formatTable{{"route", kmlColumns, "MULTILINESTRING", 2}}},
 		{file: "areas_shp.zip", content: func(t *testing.T) []byte {
 			dir := ogr(t, "areas.geojson", areasGeoJSON, "-f", "ESRI Shapefile", "$DIR/areas.shp", "$IN")
 			files := map[string][]byte{}

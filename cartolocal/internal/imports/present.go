@@ -70,8 +70,10 @@ func present(r *record, acct Account) []byte {
 	o.add("user_defined_limits", userDefinedLimits)
 	if r.ErrorCode == nil {
 		o.add("get_error_text", nil)
+	} else if t, ok := importer.Lookup(*r.ErrorCode); !ok {
+		// A code CARTO's table lacks (1010) has no texts: IMPORTER_ERROR_CODES[code] is nil.
+		o.add("get_error_text", nil)
 	} else {
-		t := importer.Text(*r.ErrorCode)
 		var e object
 		e.add("title", t.Title)
 		e.add("what_about", t.WhatAbout)

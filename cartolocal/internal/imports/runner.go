@@ -198,7 +198,9 @@ func (s *Server) stage(ctx context.Context, conn *pgxpool.Conn, rec *record, acc
 		res.tables = []importer.Staged{{Table: prefix + "_0", Base: base}}
 	case TypeDatasource:
 		if len(rec.Opts.Connector) == 0 {
-			return res, importer.Failf(importer.CodeUnsupported, "nothing to import: no file, URL or connector")
+			// CARTO's empty import reaches its unpacker with the path "" and fails there
+			// (Unp#without_unpacking raises NotAFileError: 1010, a code without texts).
+			return res, importer.Failf(importer.CodeNotAFile, "nothing to import: no file, URL or connector")
 		}
 		c, err := importer.ParseConnector(rec.Opts.Connector)
 		if err != nil {
