@@ -211,6 +211,86 @@ UPDATE lines SET the_geom = ST_SetSRID(ST_GeomFromText('MULTILINESTRING((-3.70 4
 		t.Errorf("by URL: %+v %v (%+v)", third, err, done)
 	}
 
+	// A map exported without one table's data uses the importing account's table of that name.
+	lines, err := account.NewDatasets(a.Client(t)).Get(ctx, "lines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := mapsA.Export(ctx, m.ID, lines.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err = mapsA.Wait(ctx, e.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	var part bytes.Buffer
+	if _, err := mapsA.Download(ctx, e, &part); err != nil {
+		t.Fatal(err)
+	}
+	up, err = imp.Upload(ctx, "transit.carto", &part, &imports.Options{CreateVis: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, err = imp.Wait(ctx, up.ID); err != nil || done.TablesCreated != 1 || done.TableName != "lines_3" {
+		t.Fatalf("lines only: %+v %v", done, err)
+	}
+	if pm, err := mapsB.Get(ctx, done.VisualizationID); err != nil || pm.Name != "Transit Import 3" || len(pm.RelatedTables) != 2 {
+		t.Errorf("lines only: %+v %v", pm, err)
+	} else if s, _ := json.Marshal(cartoJSON(t, exportMap(t, mapsB, pm.ID))["mapconfig"]); !strings.Contains(string(s), `\"stations\"`) ||
+		!strings.Contains(string(s), `\"lines_3\"`) {
+		t.Errorf("lines only: definition %s", s)
+	}
+
+	// A .carto CARTO wrote has no mapconfig: the map is made from its layers' tables, queries
+	// (in the exporting user's schema) and styles; a password map comes private (no password
+	// travels).
+	zr, err := zip.NewReader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stationsGPKG []byte
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/stations.gpkg") {
+			rc, _ := f.Open()
+			var buf bytes.Buffer
+			buf.ReadFrom(rc)
+			rc.Close()
+			stationsGPKG = buf.Bytes()
+		}
+	}
+	const vid = "5f1f5b8e-2d1c-4b5a-9c3e-0a1b2c3d4e5f"
+	var fromCARTO bytes.Buffer
+	zw := zip.NewWriter(&fromCARTO)
+	for name, content := range map[string][]byte{
+		vid + "/stations.gpkg": stationsGPKG,
+		vid + "/" + vid + ".carto.json": []byte(`{"version":"2.1.4","visualization":{"id":"` + vid + `","name":"Busy stations","description":null,
+"type":"derived","tags":["x"],"privacy":"password","user":{"username":"carto_user"},"overlays":[],"analyses":[],
+"layers":[{"kind":"tiled","options":{"urlTemplate":"https://basemaps/{z}/{x}/{y}.png"}},
+{"kind":"carto","options":{"table_name":"stations","user_name":"carto_user","query":"SELECT * FROM carto_user.stations WHERE lines > 1",
+"tile_style":"#stations { marker-width: 7; }","style_version":"2.1.1"}}]}}`),
+	} {
+		w, _ := zw.Create(name)
+		w.Write(content)
+	}
+	zw.Close()
+	up, err = imp.Upload(ctx, "busy.carto", &fromCARTO, &imports.Options{CreateVis: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, err = imp.Wait(ctx, up.ID); err != nil || done.TableName != "stations_3" {
+		t.Fatalf("from CARTO: %+v %v", done, err)
+	}
+	busy, err := mapsB.Get(ctx, done.VisualizationID)
+	if err != nil || busy.Name != "Busy stations" || busy.Privacy != account.Private || !slices.Equal(busy.Tags, []string{"x"}) {
+		t.Fatalf("from CARTO: %+v %v", busy, err)
+	}
+	def = cartoJSON(t, exportMap(t, mapsB, busy.ID))["mapconfig"]
+	wantDef := map[string]any{"version": "1.3.0", "layers": []any{map[string]any{"type": "mapnik", "options": map[string]any{
+		"sql": `SELECT * FROM "` + b.User + `"."stations_3" WHERE lines > 1`, "cartocss": "#stations { marker-width: 7; }", "cartocss_version": "2.1.1"}}}}
+	if !reflect.DeepEqual(def, any(wantDef)) {
+		t.Errorf("from CARTO: definition %v", def)
+	}
+
 	// Without create_vis, CARTO imports a .carto's tables and leaves its map out.
 	up, err = imp.Upload(ctx, "transit.carto", bytes.NewReader(file), nil)
 	if err != nil {
