@@ -2,6 +2,8 @@ package maps_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,113 @@ func TestLastUpdated(t *testing.T) {
 	none := postJSON(t, a.url("api/v1/map?api_key="+a.master), `{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select 1 as cartodb_id, ST_SetSRID(ST_MakePoint(0,0),3857) as the_geom_webmercator"}}]}`)
 	if !strings.HasSuffix(none.header.Get("X-Layergroup-Id"), ":0") || !strings.Contains(string(none.body), `"last_updated":"1970-01-01T00:00:00.000Z"`) {
 		t.Errorf("no table: %s", none.body)
+	}
+}
+
+// TestOtherLayerTypes: a MapConfig with http and plain layers besides a mapnik one. Their
+// metadata is {} with only a raster TileJSON; mvt tiles come from the mapnik layers, and a filter
+// that takes in another layer is Windshaft's "Unsupported format mvt" (its http, plain and blend
+// renderers draw no mvt).
+func TestOtherLayerTypes(t *testing.T) {
+	a := newAccount(t)
+	samplePts(t, a)
+	key := "?api_key=" + a.master
+	m := postJSON(t, a.url("api/v1/map"+key), `{"version":"1.7.0","layers":[
+		{"type":"http","options":{"urlTemplate":"http://{s}.example.com/{z}/{x}/{y}.png","subdomains":["a","b"]}},
+		{"type":"plain","options":{"color":"#ffffff"}},
+		{"type":"mapnik","options":{"sql":"select * from maps_sample_pts","cartocss":"#layer { marker-width: 6; }","cartocss_version":"2.3.0"}}]}`)
+	if m.status != 200 {
+		t.Fatalf("%d %s", m.status, m.body)
+	}
+	var resp struct {
+		Metadata struct {
+			Layers []struct {
+				Type, ID string
+				Meta     map[string]any
+				TileJSON map[string]json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal(m.body, &resp); err != nil || len(resp.Metadata.Layers) != 3 {
+		t.Fatalf("%v: %s", err, m.body)
+	}
+	for i, want := range [][2]string{{"http", "http-layer0"}, {"plain", "plain-layer0"}, {"mapnik", "layer0"}} {
+		l := resp.Metadata.Layers[i]
+		_, vector := l.TileJSON["vector"]
+		if l.Type != want[0] || l.ID != want[1] || (i < 2) != (len(l.Meta) == 0) || (i < 2) == vector {
+			t.Errorf("layer %d: %+v", i, l)
+		}
+	}
+	id := m.header.Get("X-Layergroup-Id")
+	for filter, status := range map[string]int{"": 200, "mapnik/": 200, "2/": 200, "layer0/": 200, "0/": 400, "1/": 400, "0,2/": 400, "all/": 400, "http/": 400} {
+		got := do(t, "GET", a.url("api/v1/map/"+id+"/"+filter+"0/0/0.mvt"+key), "", "")
+		if got.status != status {
+			t.Errorf("filter %q: %d %s", filter, got.status, got.body)
+		}
+		if status == 200 {
+			if names := layerNames(t, got.body); len(names) != 1 || names["layer0"] != 4 {
+				t.Errorf("filter %q: layers %v", filter, names)
+			}
+		} else if msg, _ := errorsOf(t, got); msg != "Unsupported format mvt" {
+			t.Errorf("filter %q: %s", filter, got.body)
+		}
+	}
+}
+
+// TestPaths: the Maps API answers without the /user/NAME prefix (the account from the host, as
+// on CARTO) and with trailing slashes.
+func TestPaths(t *testing.T) {
+	a := newAccount(t)
+	samplePts(t, a)
+	key := "?api_key=" + a.master
+	bare := func(method, path, body string) answer {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctxT(t), method, a.base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = a.name + ".localhost.lan"
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return answer{res.StatusCode, res.Header, b}
+	}
+	m := bare("POST", "/api/v1/map"+key, cartoCSSMap)
+	id := m.header.Get("X-Layergroup-Id")
+	if m.status != 200 || id == "" {
+		t.Fatalf("bare POST: %d %s", m.status, m.body)
+	}
+	if again := postJSON(t, a.url("api/v1/map/"+key), cartoCSSMap); again.header.Get("X-Layergroup-Id") != id {
+		t.Errorf("with /user and a slash: %d %s", again.status, again.body)
+	}
+	if tile := bare("GET", "/api/v1/map/"+id+"/0/0/0.mvt"+key, ""); tile.status != 200 || tile.header.Get("Content-Type") != "application/x-protobuf" {
+		t.Errorf("bare tile: %d %s", tile.status, tile.body)
+	}
+	tpl := `{"version":"0.0.1","name":"paths","auth":{"method":"open"},"layergroup":{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select * from maps_sample_pts"}}]}}`
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"POST", "/api/v1/map/named/" + key, tpl, 200, `{"template_id":"paths"}`},
+		{"GET", "/api/v1/map/named/" + key, "", 200, `{"template_ids":["paths"]}`},
+		{"GET", "/api/v1/map/named" + key, "", 200, `{"template_ids":["paths"]}`},
+		{"GET", "/api/v1/map/named/paths/" + key, "", 200, `{"template":`},
+		{"POST", "/api/v1/map/named/paths/", "{}", 200, `{"layergroupid":`},
+		{"DELETE", "/api/v1/map/named/paths/" + key, "", 204, ``},
+	} {
+		got := bare(c.method, c.path, c.body)
+		if got.status != c.status || !strings.HasPrefix(string(got.body), c.want) {
+			t.Errorf("%s %s: %d %s", c.method, c.path, got.status, got.body)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,6 +153,13 @@ func (s *Service) serveTile(w http.ResponseWriter, r *http.Request, caller *Call
 	}
 	if tr.format != "mvt" {
 		writeError(w, r, rasterError(lg.cfg, tr.format))
+		return
+	}
+	// Windshaft's renderer factory hands a filter with any other layer than mapnik ones (an http
+	// or plain layer's index, "all" over them) to the http, plain or blend renderer, none of
+	// which draws mvt.
+	if slices.ContainsFunc(layers, func(l *layer) bool { return !l.isMapnik() }) {
+		writeError(w, r, errorf(400, "Unsupported format mvt"))
 		return
 	}
 	tile, werr := s.renderTile(r.Context(), caller, lg, owner, layers, tr)
