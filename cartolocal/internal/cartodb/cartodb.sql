@@ -301,16 +301,21 @@ AS $$
 $$;
 
 -- CDB_QueryTablesText lists the tables a query reads or writes, as quoted schema.table names,
--- from its plan (the query is planned, not run). It takes one statement.
+-- from its plan (the query is planned, not run). It takes one statement: the plan is opened as a
+-- cursor, which PostgreSQL refuses for several statements (42P11) before running any, where
+-- EXECUTE would run them all. The SQL API plans a public request's query as the owner with it.
 CREATE OR REPLACE FUNCTION cartodb.CDB_QueryTablesText(query text)
 RETURNS text[]
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+  cur refcursor;
   plan json;
   tables text[];
 BEGIN
-  EXECUTE 'EXPLAIN (FORMAT JSON, VERBOSE) ' || query INTO plan;
+  OPEN cur FOR EXECUTE 'EXPLAIN (FORMAT JSON, VERBOSE) ' || query;
+  FETCH cur INTO plan;
+  CLOSE cur;
   SELECT coalesce(array_agg(name ORDER BY name), '{}') INTO tables
   FROM (
     SELECT DISTINCT format('%I.%I', node->>'Schema', node->>'Relation Name') AS name

@@ -2,11 +2,13 @@ package cartodb_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gocarto/carto/cartolocal/cartotest"
@@ -246,5 +248,16 @@ func TestCDBUserTablesAndQueryTables(t *testing.T) {
 	}
 	if want := []string{a.User + ".prv", a.User + ".pub"}; !slices.Equal(tables, want) {
 		t.Errorf("CDB_QueryTablesText = %v, want %v", tables, want)
+	}
+	// One statement only: a second one is refused before anything runs.
+	conn := acquire(t, a, true)
+	_, err = conn.Exec(ctx, "SELECT CDB_QueryTablesText('SELECT 1; CREATE TABLE injected (a int)')")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42P11" {
+		t.Errorf("two statements: %v, want 42P11", err)
+	}
+	var injected *string
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('injected')::text").Scan(&injected); err != nil || injected != nil {
+		t.Errorf("the second statement ran: %v %v", injected, err)
 	}
 }

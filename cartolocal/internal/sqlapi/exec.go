@@ -41,6 +41,9 @@ type sqlRun struct {
 	rc     *http.ResponseController
 	ctx    context.Context
 	cancel context.CancelFunc // cancels ctx: the query stops
+	// beforeBegin runs just before the status line goes out, with failed false (the caching
+	// headers of a decision that waited).
+	beforeBegin func(failed bool)
 
 	buf        []byte
 	started    bool // the status line went out
@@ -108,6 +111,9 @@ var errClientGone = errors.New("cartolocal: client gone")
 
 // begin sends the status line and headers, then the opening of the body.
 func (run *sqlRun) begin(f rowFormat) {
+	if run.beforeBegin != nil {
+		run.beforeBegin(false)
+	}
 	run.started = true
 	run.w.WriteHeader(http.StatusOK)
 	run.buf = f.open(run.buf)

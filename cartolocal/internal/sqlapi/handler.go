@@ -14,8 +14,8 @@ package sqlapi
 //   - Format arraybuffer answers 400 "not supported". The others are built as CARTO builds them
 //     (export_ogr.go, format_svg.go, format_topojson.go say where they differ).
 //   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
-//   - Cache-Control knows no table metadata: reads get max-age=31536000, writes 0 (both no-cache);
-//     Carto-User-Id, X-Served-By-*, X-Cache-Channel and Surrogate-Key are not sent.
+//   - Carto-User-Id and X-Served-By-* are not sent. Cache-Control, X-Cache-Channel,
+//     Surrogate-Key and Last-Modified follow CARTO's rules (cache.go says where they differ).
 //   - CSV is streamed rather than written by ogr2ogr: an error after the first row cuts the
 //     response (the client sees a truncated chunked body) instead of a 400, and errors carry
 //     PostgreSQL's message rather than ogr2ogr's.
@@ -107,8 +107,8 @@ func (srv *Server) extTypeNames(ctx context.Context) (map[uint32]string, error) 
 	return m, nil
 }
 
-// mayWriteRE is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js), which
-// decides the Cache-Control max-age.
+// mayWriteRE is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js): such
+// SQL gets max-age=0 and no X-Cache-Channel or Surrogate-Key.
 var mayWriteRE = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
 
 // handleSQL answers GET/POST /api/:version/sql as CARTO's SQL API 6.0.0 does
@@ -161,22 +161,22 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 		fail(aerr)
 		return
 	}
-	switch {
-	case sp.cachePolicy == "persist":
-		h.Set("Cache-Control", "public,max-age=31536000")
-	case mayWriteRE.MatchString(sp.q):
-		h.Set("Cache-Control", "no-cache,max-age=0,must-revalidate,public")
-	default:
-		// cartolocal keeps no table metadata: every read is cached as CARTO caches reads of tables
-		// with metadata, behind no-cache (revalidate first).
-		h.Set("Cache-Control", "no-cache,max-age=31536000,must-revalidate,public")
-	}
-	now := time.Now().UTC().Format(http.TimeFormat)
-	h.Set("Last-Modified", now)
-
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel}
+	// The streamed formats call apply before their first byte; the others decide now.
+	streamed := ogrFormats[sp.format] == nil && sp.format != "topojson"
+	cache := srv.decideCache(ctx, who.User, sp.q, h, sp.cachePolicy == "persist", streamed)
+	if ctx.Err() != nil {
+		return
+	}
+	fail = func(e *httpapi.Error) {
+		cache.apply(true)
+		writeSQLError(w, cb, e)
+	}
+	now := time.Now()
+	modified := now.UTC().Format(http.TimeFormat)
+
+	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, beforeBegin: cache.apply}
 
 	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
 	skip := skipper(sp.skipfields)
@@ -227,7 +227,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	if sp.inline {
 		disposition = "inline"
 	}
-	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+now+`";`)
+	h.Set("Content-Disposition", disposition+"; filename="+sp.filename+"."+ext+`; modification-date="`+modified+`";`)
 	h.Set("Content-Type", ctype)
 
 	// A caller waits a bounded time for one of its role's few connections: when they are all

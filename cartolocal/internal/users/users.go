@@ -298,6 +298,9 @@ func (u *User) ResetConns() {
 	for _, p := range u.conns.keyPools {
 		p.Reset()
 	}
+	if u.conns.lookup != nil {
+		u.conns.lookup.Reset()
+	}
 }
 
 func (u *User) close() {
@@ -314,6 +317,7 @@ type userConns struct {
 	mu       sync.Mutex
 	pools    [2]*pgxpool.Pool         // [0] public role, [1] owner role
 	keyPools map[string]*pgxpool.Pool // regular keys' roles, by role name
+	lookup   *pgxpool.Pool            // the owner role, read-only, for AcquireLookup
 	closed   bool
 }
 
@@ -394,11 +398,11 @@ func resetSession(conn *pgx.Conn) bool {
 
 func (c *userConns) close() {
 	c.mu.Lock()
-	pools := []*pgxpool.Pool{c.pools[0], c.pools[1]}
+	pools := []*pgxpool.Pool{c.pools[0], c.pools[1], c.lookup}
 	for _, p := range c.keyPools {
 		pools = append(pools, p)
 	}
-	c.pools, c.keyPools = [2]*pgxpool.Pool{}, nil
+	c.pools, c.keyPools, c.lookup = [2]*pgxpool.Pool{}, nil, nil
 	c.closed = true
 	c.mu.Unlock()
 	for _, p := range pools {
