@@ -176,6 +176,34 @@ func TestCommand(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(body, &version) != nil || version["cartodb_sql_api"] == "" {
 		t.Errorf("version: %d %s", resp.StatusCode, body)
 	}
+	// A new map's preview URL is logged (issue 12), without the key, and the page opens.
+	mapResp, err := http.Post(base+"api/v1/map?api_key=alice-master-key", "application/json",
+		strings.NewReader(`{"version":"1.7.0","layers":[{"type":"mapnik","options":{"sql":"select 1 as cartodb_id, ST_SetSRID(ST_MakePoint(0, 0), 3857) as the_geom_webmercator"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lg struct {
+		ID string `json:"layergroupid"`
+	}
+	err = json.NewDecoder(io.LimitReader(mapResp.Body, 1<<16)).Decode(&lg)
+	mapResp.Body.Close()
+	if mapResp.StatusCode != 200 || err != nil || lg.ID == "" {
+		t.Fatalf("creating a map: %d %v", mapResp.StatusCode, err)
+	}
+	preview := base + "maps/preview?layergroup=" + lg.ID
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.stderr.String(), "preview: "+preview+"\n"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no preview URL %s in the log:\n%s", preview, s.stderr)
+		}
+	}
+	page, err := http.Get(preview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("preview page: %d %s", page.StatusCode, page.Header.Get("Content-Type"))
+	}
 	if strings.Contains(s.stderr.String(), "alice-master-key") {
 		t.Error("the key appears in the log")
 	}
