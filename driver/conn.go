@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+
+	"github.com/gocarto/carto/driver/internal/bind"
 )
 
 // conn is a handle on the connector's shared *carto.Client. It has no server session: its only
@@ -32,7 +34,7 @@ func sqlText(query string, args []driver.NamedValue) (string, error) {
 	if len(args) == 0 {
 		return query, nil
 	}
-	return interpolate(query, args)
+	return bind.Interpolate(query, args)
 }
 
 // QueryContext sends the query and reads its whole answer before returning.
@@ -74,7 +76,7 @@ func (c *conn) Ping(ctx context.Context) error {
 }
 
 // CheckNamedValue accepts the argument types the driver can write as SQL literals.
-func (c *conn) CheckNamedValue(nv *driver.NamedValue) error { return checkNamedValue(nv) }
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error { return bind.CheckNamedValue(nv) }
 
 // Close discards the handle; the HTTP connections stay with the connector.
 func (c *conn) Close() error {

@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"context"
@@ -95,10 +95,10 @@ func execText(conn *pgx.Conn, sql string) ([]*pgconn.Result, error) {
 // into dst.
 func selectLiteral(conn *pgx.Conn, query string, v any, dst any) (string, error) {
 	nv := driver.NamedValue{Ordinal: 1, Value: v}
-	if err := checkNamedValue(&nv); err != nil {
+	if err := CheckNamedValue(&nv); err != nil {
 		return "", err
 	}
-	q, err := interpolate(query, []driver.NamedValue{nv})
+	q, err := Interpolate(query, []driver.NamedValue{nv})
 	if err != nil {
 		return "", err
 	}
@@ -248,11 +248,11 @@ func TestLiteralTypesPostgres(t *testing.T) {
 	forEachSCS(t, conn, notices, func(t *testing.T) {
 		for _, tt := range tests {
 			nv := driver.NamedValue{Ordinal: 1, Value: tt.v}
-			if err := checkNamedValue(&nv); err != nil {
+			if err := CheckNamedValue(&nv); err != nil {
 				t.Errorf("%T: %v", tt.v, err)
 				continue
 			}
-			q, err := interpolate("SELECT pg_typeof($1)::text, ($1)::text", []driver.NamedValue{nv})
+			q, err := Interpolate("SELECT pg_typeof($1)::text, ($1)::text", []driver.NamedValue{nv})
 			if err != nil {
 				t.Errorf("%T: %v", tt.v, err)
 				continue
@@ -309,7 +309,7 @@ func TestInterpolateInjectionPostgres(t *testing.T) {
 				continue
 			}
 			for _, h := range hostile {
-				sql, err := interpolate(q.sql, pos(h))
+				sql, err := Interpolate(q.sql, pos(h))
 				if err != nil {
 					t.Errorf("%q with %q: %v", q.sql, h, err)
 					continue
@@ -343,7 +343,7 @@ func TestInterpolateInjectionPostgres(t *testing.T) {
 			}
 		}
 		// GHSA-m7wr-2xf7-cm9p: 1-$1 with a negative number stays arithmetic.
-		sql, _ := interpolate("SELECT 1-$1, $2::text", pos(int64(-1), "\nx"))
+		sql, _ := Interpolate("SELECT 1-$1, $2::text", pos(int64(-1), "\nx"))
 		results, err := execText(conn, sql)
 		var cols []*string
 		if err == nil {
@@ -496,7 +496,7 @@ func TestContinuationAroundPlaceholdersPostgres(t *testing.T) {
 		if strings.Contains(q, "$2") {
 			args = pos("b", "c")
 		}
-		sql, err := interpolate(q, args)
+		sql, err := Interpolate(q, args)
 		if err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}

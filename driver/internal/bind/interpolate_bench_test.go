@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"strings"
@@ -13,7 +13,7 @@ func BenchmarkInterpolate(b *testing.B) {
 		[]string{"a", "b"}, []byte(strings.Repeat("x", 64)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := interpolate(query, args); err != nil {
+		if _, err := Interpolate(query, args); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,7 +32,7 @@ func BenchmarkLexLargeQuery(b *testing.B) {
 	b.SetBytes(int64(len(query)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := interpolate(query, args); err != nil {
+		if _, err := Interpolate(query, args); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"database/sql"
@@ -118,7 +118,7 @@ func TestAppendLiteral(t *testing.T) {
 		{[]driver.Valuer{litTestNullValuer{}}, "ARRAY[NULL]"},
 	}
 	for _, tt := range tests {
-		got, err := interpolate("$1", pos(tt.v))
+		got, err := Interpolate("$1", pos(tt.v))
 		if err != nil {
 			t.Errorf("%T %v: %v", tt.v, tt.v, err)
 			continue
@@ -142,17 +142,17 @@ func TestAppendLiteralErrors(t *testing.T) {
 		{litTestHexer{hex: "00ff'; drop table t; --"}, "returned 23 bytes that are not hex EWKB"},
 		{litTestHexer{hex: "0"}, "not hex EWKB"},
 		{litTestHexer{hex: ""}, "not hex EWKB"},
-		{litTestHexer{err: errors.New("bad geometry")}, "driver.litTestHexer.EWKBHex: bad geometry"},
+		{litTestHexer{err: errors.New("bad geometry")}, "bind.litTestHexer.EWKBHex: bad geometry"},
 		{geo.New(orb.Point{1, 2}, -1), "SRID"},
 		{[]any{struct{}{}}, "element 0: unsupported argument type struct {}"},
-		{[]litTestFailingValuer{{}}, "element 0: driver.litTestFailingValuer.Value: boom"},
+		{[]litTestFailingValuer{{}}, "element 0: bind.litTestFailingValuer.Value: boom"},
 		{[][2]int{{1, 2}}, "unsupported argument type [2]int"},
 		{complex(1, 2), "unsupported argument type complex128"},
 		{time.Date(-4713, 11, 23, 23, 59, 59, 999999999, time.UTC), "outside PostgreSQL's timestamptz range"},
 		{time.Date(294276, 12, 31, 23, 59, 59, 999999500, time.UTC), "outside PostgreSQL's timestamptz range"},
 	}
 	for _, tt := range tests {
-		_, err := interpolate("$1", pos(tt.v))
+		_, err := Interpolate("$1", pos(tt.v))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%T %v: error %v, want %q", tt.v, tt.v, err, tt.want)
 		}

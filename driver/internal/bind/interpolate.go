@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"database/sql/driver"
@@ -11,7 +11,7 @@ import (
 	"github.com/gocarto/carto/internal/pgscan"
 )
 
-// interpolate writes the arguments into the query as SQL literals, since CARTO's SQL API takes
+// Interpolate writes the arguments into the query as SQL literals, since CARTO's SQL API takes
 // no bind parameters. It is the one place where values become SQL text, so it is strict:
 //
 //   - Positional arguments fill $1…$n, found by lexPlaceholders (never inside strings, quoted
@@ -32,7 +32,7 @@ import (
 //     across such whitespace: 'a'<newline>$1 does not become 'a'<newline>'b', which is 'ab'.
 //
 // Without arguments the query is returned as it is, unless it has a $n placeholder.
-func interpolate(query string, args []driver.NamedValue) (string, error) {
+func Interpolate(query string, args []driver.NamedValue) (string, error) {
 	phs, lexErr := lexPlaceholders(query)
 	if len(args) == 0 {
 		for _, ph := range phs {

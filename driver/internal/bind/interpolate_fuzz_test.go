@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func FuzzLexer(f *testing.F) {
 			}
 		}
 
-		got, err := interpolate(query, nil)
+		got, err := Interpolate(query, nil)
 		positional := 0
 		highest := 0
 		for _, ph := range phs {
@@ -49,9 +49,9 @@ func FuzzLexer(f *testing.F) {
 		}
 		switch {
 		case err == nil && got != query:
-			t.Fatalf("interpolate(%q, nil) = %q", query, got)
+			t.Fatalf("Interpolate(%q, nil) = %q", query, got)
 		case err != nil && positional == 0 && !strings.Contains(err.Error(), "trailing junk"):
-			t.Fatalf("interpolate(%q, nil): %v", query, err)
+			t.Fatalf("Interpolate(%q, nil): %v", query, err)
 		}
 
 		if lexErr != nil || positional == 0 || highest > 200 {
@@ -65,18 +65,18 @@ func FuzzLexer(f *testing.F) {
 			args[i] = driver.NamedValue{Ordinal: i + 1, Value: value}
 		}
 		args[0].Value = int64(-1)
-		got, err = interpolate(query, args)
+		got, err = Interpolate(query, args)
 		if err != nil {
 			// Only $0 or numbers left unused may fail.
 			if !strings.Contains(err.Error(), "is not used") && !strings.Contains(err.Error(), "$0") &&
 				!strings.Contains(err.Error(), "numbered from $1") {
-				t.Fatalf("interpolate(%q): %v", query, err)
+				t.Fatalf("Interpolate(%q): %v", query, err)
 			}
 			return
 		}
 		outPhs, err := lexPlaceholders(got)
 		if err != nil {
-			t.Fatalf("interpolate(%q) = %q, which does not lex: %v", query, got, err)
+			t.Fatalf("Interpolate(%q) = %q, which does not lex: %v", query, got, err)
 		}
 		var inNames, outNames []string
 		for _, ph := range phs {
@@ -86,14 +86,14 @@ func FuzzLexer(f *testing.F) {
 		}
 		for _, ph := range outPhs {
 			if ph.name == "" {
-				t.Fatalf("interpolate(%q) = %q still has %s", query, got, got[ph.start:ph.end])
+				t.Fatalf("Interpolate(%q) = %q still has %s", query, got, got[ph.start:ph.end])
 			}
 			outNames = append(outNames, ph.name)
 		}
 		// An @ right after $n (as in $1@a) is not a placeholder, but after the padded literal it
 		// is one; PostgreSQL reads the same tokens either way, so only losing one is wrong.
 		if !isSubsequence(inNames, outNames) {
-			t.Fatalf("interpolate(%q) = %q: named placeholders %q became %q", query, got, inNames, outNames)
+			t.Fatalf("Interpolate(%q) = %q: named placeholders %q became %q", query, got, inNames, outNames)
 		}
 	})
 }
@@ -123,7 +123,7 @@ func FuzzInterpolateRoundTrip(f *testing.F) {
 		fl := math.Float64frombits(fbits)
 		tm := time.Unix(sec, nsec)
 		args := pos(s, b, fl, tm)
-		_, err := interpolate(query, args)
+		_, err := Interpolate(query, args)
 		switch {
 		case strings.IndexByte(s, 0) >= 0:
 			if err == nil || !errors.Is(err, errNullInText) {
@@ -147,7 +147,7 @@ func FuzzInterpolateRoundTrip(f *testing.F) {
 			tm = time.Unix(0, nsec%1e9)
 		}
 		args = pos(s, b, fl, tm)
-		sql, err := interpolate(query, args)
+		sql, err := Interpolate(query, args)
 		if err != nil {
 			t.Fatalf("interpolate: %v", err)
 		}

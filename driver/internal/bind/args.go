@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"database/sql/driver"
@@ -10,7 +10,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// checkNamedValue is the connection's driver.NamedValueChecker: database/sql hands it every
+// CheckNamedValue is the connection's driver.NamedValueChecker: database/sql hands it every
 // argument before interpolate sees them, and then skips its own conversion.
 //
 // The types interpolate writes directly stay as they are: nil, bool, int64, uint64, float64,
@@ -21,7 +21,7 @@ import (
 // named string, bool and []byte types, pointers), except that a uint64 above the int64 range is
 // kept (it is written as a numeric) instead of refused. Anything else is an error naming the
 // type.
-func checkNamedValue(nv *driver.NamedValue) error {
+func CheckNamedValue(nv *driver.NamedValue) error {
 	v, err := checkValue(nv.Value, 0)
 	if err != nil {
 		return fmt.Errorf("carto driver: %w", err)

@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"database/sql"
@@ -80,13 +80,13 @@ func TestInterpolate(t *testing.T) {
 		{"select $1\n$2", pos(int64(1), "b"), "select  1 \n 'b' "},
 	}
 	for _, tt := range tests {
-		got, err := interpolate(tt.query, tt.args)
+		got, err := Interpolate(tt.query, tt.args)
 		if err != nil {
-			t.Errorf("interpolate(%q, %v): %v", tt.query, tt.args, err)
+			t.Errorf("Interpolate(%q, %v): %v", tt.query, tt.args, err)
 			continue
 		}
 		if got != tt.want {
-			t.Errorf("interpolate(%q, %v)\n got %q\nwant %q", tt.query, tt.args, got, tt.want)
+			t.Errorf("Interpolate(%q, %v)\n got %q\nwant %q", tt.query, tt.args, got, tt.want)
 		}
 	}
 }
@@ -130,13 +130,13 @@ func TestInterpolateErrors(t *testing.T) {
 		{"select $1", pos(time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)), "outside PostgreSQL's timestamptz range"},
 	}
 	for _, tt := range tests {
-		got, err := interpolate(tt.query, tt.args)
+		got, err := Interpolate(tt.query, tt.args)
 		if err == nil {
-			t.Errorf("interpolate(%q, %v) = %q, want error %q", tt.query, tt.args, got, tt.want)
+			t.Errorf("Interpolate(%q, %v) = %q, want error %q", tt.query, tt.args, got, tt.want)
 			continue
 		}
 		if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "carto driver: ") {
-			t.Errorf("interpolate(%q, %v) error\n got %q\nwant %q", tt.query, tt.args, err, tt.want)
+			t.Errorf("Interpolate(%q, %v) error\n got %q\nwant %q", tt.query, tt.args, err, tt.want)
 		}
 	}
 }
@@ -145,7 +145,7 @@ func TestInterpolateErrors(t *testing.T) {
 func TestInterpolateNamedThroughDatabaseSQL(t *testing.T) {
 	a := sql.Named("id", int64(7))
 	args := []driver.NamedValue{{Ordinal: 1, Name: a.Name, Value: a.Value}}
-	got, err := interpolate("select * from t where id = @id", args)
+	got, err := Interpolate("select * from t where id = @id", args)
 	if err != nil || got != "select * from t where id =  7 " {
 		t.Fatalf("got %q, %v", got, err)
 	}
@@ -159,13 +159,13 @@ func TestInterpolateNoPlaceholderInLiterals(t *testing.T) {
 		"'; drop table t; --", `\'; drop table t; --`, []string{"$1", `\'`, "--"}, math.Inf(-1),
 	}
 	for _, v := range nasty {
-		got, err := interpolate("select $1, $2", pos(v, int64(-1)))
+		got, err := Interpolate("select $1, $2", pos(v, int64(-1)))
 		if err != nil {
 			t.Fatalf("%q: %v", v, err)
 		}
 		phs, err := lexPlaceholders(got)
 		if err != nil || len(phs) != 0 {
-			t.Errorf("interpolate(%q) = %q lexes as %v, %v", v, got, phs, err)
+			t.Errorf("Interpolate(%q) = %q lexes as %v, %v", v, got, phs, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package driver
+package bind
 
 import (
 	"database/sql"
@@ -81,12 +81,12 @@ func TestCheckNamedValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		nv := driver.NamedValue{Ordinal: 1, Value: tt.in}
-		if err := checkNamedValue(&nv); err != nil {
-			t.Errorf("checkNamedValue(%T %v): %v", tt.in, tt.in, err)
+		if err := CheckNamedValue(&nv); err != nil {
+			t.Errorf("CheckNamedValue(%T %v): %v", tt.in, tt.in, err)
 			continue
 		}
 		if !reflect.DeepEqual(nv.Value, tt.want) {
-			t.Errorf("checkNamedValue(%T %v) = %T %v, want %T %v", tt.in, tt.in, nv.Value, nv.Value, tt.want, tt.want)
+			t.Errorf("CheckNamedValue(%T %v) = %T %v, want %T %v", tt.in, tt.in, nv.Value, nv.Value, tt.want, tt.want)
 		}
 	}
 }
@@ -109,9 +109,9 @@ func TestCheckNamedValueErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		nv := driver.NamedValue{Ordinal: 1, Value: tt.in}
-		err := checkNamedValue(&nv)
+		err := CheckNamedValue(&nv)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "carto driver: ") {
-			t.Errorf("checkNamedValue(%T): error %v, want %q", tt.in, err, tt.want)
+			t.Errorf("CheckNamedValue(%T): error %v, want %q", tt.in, err, tt.want)
 		}
 	}
 }
@@ -123,12 +123,12 @@ func TestCheckedValuesInterpolate(t *testing.T) {
 		[]*string{nil}, [][]float32{{1}}, []sql.NullInt64{{}}, geo.Geometry{}, []orb.Polygon{},
 	} {
 		nv := driver.NamedValue{Ordinal: 1, Value: v}
-		if err := checkNamedValue(&nv); err != nil {
-			t.Errorf("checkNamedValue(%T): %v", v, err)
+		if err := CheckNamedValue(&nv); err != nil {
+			t.Errorf("CheckNamedValue(%T): %v", v, err)
 			continue
 		}
-		if _, err := interpolate("select $1", []driver.NamedValue{nv}); err != nil {
-			t.Errorf("interpolate(%T): %v", v, err)
+		if _, err := Interpolate("select $1", []driver.NamedValue{nv}); err != nil {
+			t.Errorf("Interpolate(%T): %v", v, err)
 		}
 	}
 }
