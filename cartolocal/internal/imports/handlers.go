@@ -76,6 +76,9 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		head(w, http.StatusNotFound)
 		return
 	}
+	if err == nil {
+		rec, err = s.failIfStuck(r.Context(), rec, stuckAfter, false)
+	}
 	if err != nil {
 		s.logf("imports: reading import %s: %v", id, err)
 		importsError(w, http.StatusInternalServerError, "Unexpected error")

@@ -93,6 +93,8 @@ type Server struct {
 	// syncWake wakes the scheduler (sync_now).
 	syncWake chan struct{}
 	wg       sync.WaitGroup
+	// groupConn holds the shared lock that tells the server's runner group is alive.
+	groupConn *pgx.Conn
 }
 
 // querier is a pool, connection or transaction.
@@ -138,6 +140,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		wake:     make(chan struct{}, 1),
 		syncWake: make(chan struct{}, 1),
 	}
+	if err := s.holdGroup(ctx); err != nil {
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for range cfg.Runners {
 		s.wg.Add(1)
@@ -153,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
+	s.releaseGroup()
 	return nil
 }
 

@@ -202,15 +202,29 @@ func (s *Server) fail(ctx context.Context, q querier, r *record, code int, detai
 }
 
 // listUnfinished is the user's unfinished imports of the last 24 hours, newest first
-// (DataImportsService#process_recent_user_imports).
+// (DataImportsService#process_recent_user_imports); those of them older than an hour that no
+// runner runs are failed as stuck and left out.
 func (s *Server) listUnfinished(ctx context.Context, user string) ([]string, error) {
-	rows, err := s.admin.Query(ctx, `SELECT id::text FROM cartolocal.imports
+	rows, err := s.admin.Query(ctx, `SELECT `+recordColumns+` FROM cartolocal.imports
 WHERE user_name = $1 AND state NOT IN ('complete', 'failure') AND created_at > now() - interval '24 hours'
 ORDER BY created_at DESC`, user)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*record, error) { return scanRecord(row) })
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, rec := range recs {
+		if rec, err = s.failIfStuck(ctx, rec, staleAfter, true); err != nil {
+			return nil, err
+		}
+		if !rec.final() {
+			ids = append(ids, rec.ID)
+		}
+	}
+	return ids, nil
 }
 
 // running counts the user's unfinished imports, for the concurrent-import limit.
