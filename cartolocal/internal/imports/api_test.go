@@ -156,18 +156,40 @@ func TestTypeGuessingOff(t *testing.T) {
 	}
 }
 
-// Geometry columns named the_geom, geom, wkt or geojson are read as hex WKB, WKT or GeoJSON.
+// quoted_fields_guessing=false keeps quoted CSV fields text (QUOTED_FIELDS_AS_STRING=YES); by
+// default their types are guessed like the others'.
+func TestQuotedFieldsGuessing(t *testing.T) {
+	e, acct := newEnv(t, nil)
+	csv := []byte("name,code,score\n\"a\",\"12\",1.5\n\"b\",\"34\",2.5\n")
+	m := e.importFile(t, acct, "quoted.csv", csv, "")
+	if got := e.columnsOf(t, acct.User, m["table_name"].(string)); !strings.Contains(got, "name text, code integer, score double precision") {
+		t.Errorf("guessed: %s", got)
+	}
+	m = e.importFile(t, acct, "quoted.csv", csv, "quoted_fields_guessing=false")
+	if m["quoted_fields_guessing"] != false {
+		t.Errorf("quoted_fields_guessing %v", m["quoted_fields_guessing"])
+	}
+	if got := e.columnsOf(t, acct.User, m["table_name"].(string)); !strings.Contains(got, "name text, code text, score double precision") {
+		t.Errorf("not guessed: %s", got)
+	}
+}
+
+// Geometry columns named the_geom, wkb_geometry, geom, wkt or geojson are read as hex WKB, WKT
+// or GeoJSON.
 func TestGeometryColumns(t *testing.T) {
 	e, acct := newEnv(t, nil)
 	for file, content := range map[string]string{
 		"wkt.csv":     "id,wkt\n1,POINT(1 2)\n2,\"LINESTRING(0 0,1 1)\"\n",
 		"geojson.csv": "id,geojson\n1,\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[0,0],[1,0],[1,1],[0,0]]]}\"\n",
 		"wkb.csv":     "id,the_geom\n1,0101000020E61000000000000000805FC00000000000004B40\n",
+		"geom.csv":    "id,geom\n1,POINT(3 4)\n",
+		"wkbgeom.csv": "id,wkb_geometry\n1,0101000020E61000000000000000805FC00000000000004B40\n",
 	} {
 		m := e.importFile(t, acct, file, []byte(content), "")
 		table := m["table_name"].(string)
 		got := e.scalar(t, `SELECT string_agg(ST_AsText(the_geom), ';' ORDER BY cartodb_id) FROM "`+acct.User+`"."`+table+`"`)
-		want := map[string]string{"wkt.csv": "POINT(1 2);MULTILINESTRING((0 0,1 1))", "geojson.csv": "MULTIPOLYGON(((0 0,1 0,1 1,0 0)))", "wkb.csv": "POINT(-126 54)"}[file]
+		want := map[string]string{"wkt.csv": "POINT(1 2);MULTILINESTRING((0 0,1 1))", "geojson.csv": "MULTIPOLYGON(((0 0,1 0,1 1,0 0)))", "wkb.csv": "POINT(-126 54)",
+			"geom.csv": "POINT(3 4)", "wkbgeom.csv": "POINT(-126 54)"}[file]
 		if got != want {
 			t.Errorf("%s: %s, want %s", file, got, want)
 		}

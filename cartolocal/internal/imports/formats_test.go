@@ -1,8 +1,10 @@
 package imports_test
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +90,33 @@ func zipFiles(t *testing.T, files map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func tarFiles(t *testing.T, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for n, b := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(b)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func read(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -134,6 +163,15 @@ func TestFormats(t *testing.T) {
 		// after the KML inside, doc.kml as Google Earth writes it.
 		{file: "route.kmz", content: func(t *testing.T) []byte { return zipFiles(t, map[string][]byte{"doc.kml": []byte(routeKML)}) }, tables: []formatTable{
 			{"doc", kmlColumns, "MULTILINESTRING", 2}}},
+		// gz, tgz (tar.gz) and tar are unpacked; the table is named after the file inside.
+		{file: "capitals.csv.gz", content: func(t *testing.T) []byte { return gzipped(t, []byte(capitalsCSV)) }, tables: []formatTable{
+			{"capitals", "founded date, lat double precision, lon double precision, name text, population integer", "POINT", 3}}},
+		{file: "cities.tgz", content: func(t *testing.T) []byte { return gzipped(t, tarFiles(t, map[string][]byte{"data/capitals.csv": []byte(capitalsCSV)})) }, tables: []formatTable{
+			{"capitals", "founded date, lat double precision, lon double precision, name text, population integer", "POINT", 3}}},
+		{file: "cities.tar.gz", content: func(t *testing.T) []byte { return gzipped(t, tarFiles(t, map[string][]byte{"areas.geojson": []byte(areasGeoJSON)})) }, tables: []formatTable{
+			{"areas", "area_name text, rank integer", "MULTIPOLYGON", 2}}},
+		{file: "cities.tar", content: func(t *testing.T) []byte { return tarFiles(t, map[string][]byte{"points.json": []byte(pointsJSON)}) }, tables: []formatTable{
+			{"points", "city text", "POINT", 2}}},
 		// In a zip, a kmz is a file GDAL reads as it is, named after itself.
 		{file: "routes.zip", content: func(t *testing.T) []byte {
 			return zipFiles(t, map[string][]byte{"madrid/route.kmz": zipFiles(t, map[string][]byte{"doc.kml": []byte(routeKML)})})
