@@ -166,9 +166,13 @@ func TestFormats(t *testing.T) {
 		// gz, tgz (tar.gz) and tar are unpacked; the table is named after the file inside.
 		{file: "capitals.csv.gz", content: func(t *testing.T) []byte { return gzipped(t, []byte(capitalsCSV)) }, tables: []formatTable{
 			{"capitals", "founded date, lat double precision, lon double precision, name text, population integer", "POINT", 3}}},
-		{file: "cities.tgz", content: func(t *testing.T) []byte { return gzipped(t, tarFiles(t, map[string][]byte{"data/capitals.csv": []byte(capitalsCSV)})) }, tables: []formatTable{
+		{file: "cities.tgz", content: func(t *testing.T) []byte {
+			return gzipped(t, tarFiles(t, map[string][]byte{"data/capitals.csv": []byte(capitalsCSV)}))
+		}, tables: []formatTable{
 			{"capitals", "founded date, lat double precision, lon double precision, name text, population integer", "POINT", 3}}},
-		{file: "cities.tar.gz", content: func(t *testing.T) []byte { return gzipped(t, tarFiles(t, map[string][]byte{"areas.geojson": []byte(areasGeoJSON)})) }, tables: []formatTable{
+		{file: "cities.tar.gz", content: func(t *testing.T) []byte {
+			return gzipped(t, tarFiles(t, map[string][]byte{"areas.geojson": []byte(areasGeoJSON)}))
+		}, tables: []formatTable{
 			{"areas", "area_name text, rank integer", "MULTIPOLYGON", 2}}},
 		{file: "cities.tar", content: func(t *testing.T) []byte { return tarFiles(t, map[string][]byte{"points.json": []byte(pointsJSON)}) }, tables: []formatTable{
 			{"points", "city text", "POINT", 2}}},
