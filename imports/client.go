@@ -42,7 +42,9 @@ type Options struct {
 	NoQuotedFieldsGuessing bool
 	// ContentGuessing asks for geocoding of countries, places and IP addresses.
 	ContentGuessing bool
-	// CreateVis also makes a map of the new datasets.
+	// CreateVis also makes a map of the new datasets; for a .carto file (a map exported with
+	// account's Visualizations.Export), the map it holds, on the tables as this import named
+	// them. Without it a .carto gives only its tables, as on CARTO.
 	CreateVis bool
 	// Privacy of the new datasets; empty means the account's default.
 	Privacy Privacy

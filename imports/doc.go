@@ -13,6 +13,11 @@
 // OnChange on each change, and returns an *ImportError carrying CARTO's code, title and advice
 // when the import failed.
 //
+// A .carto file, a map exported with its data (package account's Visualizations.Export and
+// Download), uploads like any file: its tables are imported, and with Options.CreateVis its map
+// is made again in this account (Import.VisualizationID), its layers on the tables as the import
+// named them.
+//
 // Sync tables re-import a URL (or a connector) on an interval of at least 15 minutes:
 // CreateSync, GetSync, ListSyncs, ForceSync (CARTO's sync_now, which a sync accepts 15 minutes
 // after its last run), DeleteSync (the table stays) and WaitSync.
