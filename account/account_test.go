@@ -22,6 +22,7 @@ import (
 	"github.com/gocarto/carto/account"
 	"github.com/gocarto/carto/cartolocal/cartotest"
 	_ "github.com/gocarto/carto/driver"
+	"github.com/gocarto/carto/maps"
 )
 
 func TestMain(m *testing.M) { os.Exit(cartotest.Main(m)) }
@@ -78,12 +79,15 @@ func status(err error) int {
 	return -1
 }
 
+// Privacy is real: what a dataset's privacy allows, the public key reads through the driver (SQL
+// API) and maps through the Maps API, both ways.
 func TestPrivacyChangesWhatThePublicKeyReads(t *testing.T) {
 	ctx := ctxT(t)
 	acct := cartotest.New(t)
 	cartodbfied(t, acct, "places")
 	ds := account.NewDatasets(acct.Client(t))
 	pub := dbWithKey(t, acct, acct.PublicKey)
+	pubMaps := maps.New(acct.PublicClient(t))
 
 	v, err := ds.Get(ctx, "places")
 	if err != nil {
@@ -109,6 +113,25 @@ func TestPrivacyChangesWhatThePublicKeyReads(t *testing.T) {
 		n, err := count(t, pub, "places")
 		if c.read && (err != nil || n != 2) || !c.read && status(err) != 403 {
 			t.Fatalf("%s: %d %v", c.p, n, err)
+		}
+		// The Maps API sees the same: a map of the dataset with no key, and its tile.
+		lg, err := pubMaps.Anonymous(ctx, &maps.MapConfig{Layers: []maps.Layer{maps.VectorLayer("SELECT * FROM places")}})
+		if !c.read {
+			if !carto.IsPermissionDenied(err) {
+				t.Fatalf("%s: a map of it with no key: %v", c.p, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: a map of it with no key: %v", c.p, err)
+		}
+		// The points are at 40N 3W: tile 0/0/0 holds them.
+		tile, err := lg.Tile(ctx, "", 0, 0, 0)
+		if err != nil {
+			t.Fatalf("%s: tile: %v", c.p, err)
+		}
+		if layers, err := maps.DecodeTile(tile, 0, 0, 0); err != nil || len(layers) != 1 || len(layers[0].Features) != 2 {
+			t.Fatalf("%s: tile: %v %v", c.p, layers, err)
 		}
 	}
 	// Without a key the list shows only public datasets.
