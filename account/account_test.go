@@ -202,6 +202,15 @@ func TestRegularKeyGrants(t *testing.T) {
 	if _, err := count(t, dbWithKey(t, acct, mapsOnly.Token), "t1"); status(err) != 403 {
 		t.Fatalf("a key without sql: %v", err)
 	}
+	// And a key without the maps API cannot create a map, of a table it may read or not; the
+	// maps-only key maps t1.
+	cfg := &maps.MapConfig{Layers: []maps.Layer{maps.VectorLayer("SELECT * FROM t1")}}
+	if _, err := maps.New(clientWithKey(t, acct, k.Token)).Anonymous(ctx, cfg); !carto.IsPermissionDenied(err) {
+		t.Fatalf("a key without maps made a map: %v", err)
+	}
+	if _, err := maps.New(clientWithKey(t, acct, mapsOnly.Token)).Anonymous(ctx, cfg); err != nil {
+		t.Fatalf("the maps-only key: %v", err)
+	}
 
 	re, err := keys.Regenerate(ctx, "reader")
 	if err != nil || re.Token == k.Token {
