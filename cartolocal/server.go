@@ -89,14 +89,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.logf == nil {
 		s.logf = log.Printf
 	}
+	// A bad name is known before a cluster is started for nothing.
+	for _, u := range cfg.Users {
+		if err := users.ValidateName(u.Name); err != nil {
+			return nil, fmt.Errorf("cartolocal: %w", err)
+		}
+	}
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	for _, u := range cfg.Users {
+		// AddUser's errors name the user already.
 		if _, err := s.AddUser(ctx, u); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("cartolocal: user %q: %w", u.Name, err)
+			return nil, err
 		}
 	}
 	var err error

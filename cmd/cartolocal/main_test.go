@@ -242,15 +242,16 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// TestErrorSaysCartolocalOnce: an error of the server is printed with the command's name once
-// (it printed "cartolocal: cartolocal: user ...").
+// TestErrorSaysCartolocalOnce: an error of the server is printed with the command's name once,
+// and the user once (it printed `cartolocal: user "9bad": cartolocal: user name "9bad": ...`),
+// before any cluster is started for nothing.
 func TestErrorSaysCartolocalOnce(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run([]string{"--addr", "127.0.0.1:0", "--user", "9bad"}, &out, &errOut); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
 	}
-	msg := errOut.String()
-	if !strings.HasPrefix(msg, "cartolocal: ") || strings.Contains(msg, "cartolocal: cartolocal:") || !strings.Contains(msg, `"9bad"`) {
-		t.Errorf("stderr %q", msg)
+	const want = `cartolocal: user name "9bad": use lower-case letters, digits, '-' and '_', starting with a letter` + "\n"
+	if msg := errOut.String(); msg != want {
+		t.Errorf("stderr\n got %q\nwant %q", msg, want)
 	}
 }

@@ -191,7 +191,7 @@ func loadJobQuery(j *job, stored string) error {
 		}
 		return nil
 	}
-	return errors.New("cartolocal: stored job query is not a string, an array or an object")
+	return errors.New("stored job query is not a string, an array or an object")
 }
 
 // appendQuery renders the query as CARTO returns it, statuses included.

@@ -82,7 +82,7 @@ func scanJob(row pgx.Row) (j *job, pid int32, err error) {
 	}
 	j.created, j.updated = j.created.UTC(), j.updated.UTC()
 	if err := loadJobQuery(j, query); err != nil {
-		return nil, 0, fmt.Errorf("cartolocal: job %s: %w", j.id, err)
+		return nil, 0, fmt.Errorf("job %s: %w", j.id, err)
 	}
 	if bp != nil {
 		pid = *bp

@@ -18,7 +18,7 @@ import (
 var cartodbSQL string
 
 // ErrNoPostGIS means the PostgreSQL server has no PostGIS to install.
-var ErrNoPostGIS = errors.New("cartolocal: PostGIS is not installed in this PostgreSQL: " +
+var ErrNoPostGIS = errors.New("PostGIS is not installed in this PostgreSQL: " +
 	"install PostgreSQL and PostGIS (Debian/Ubuntu: apt-get install postgresql-15 postgresql-15-postgis-3) or set Config.PGURL to an existing server")
 
 // InstallPostGIS creates the postgis extension unless it exists, and postgis_raster beside it

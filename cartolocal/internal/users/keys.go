@@ -85,7 +85,7 @@ func (c *userConns) keyPool(ctx context.Context, role, password string) (*pgxpoo
 	pcfg.MaxConns = 2
 	p, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("cartolocal: user %q: key role: %w", c.user, err)
+		return nil, fmt.Errorf("connection pool of key role %s: %w", role, err) // callers name the user
 	}
 	if c.keyPools == nil {
 		c.keyPools = map[string]*pgxpool.Pool{}

@@ -112,9 +112,10 @@ var reservedNames = map[string]bool{
 	"topology": true, "tiger": true, "tiger_data": true, PublicRole: true, "postgres": true,
 }
 
-// validateUserName accepts CARTO user names: lower-case letters, digits, '-' and '_', starting
-// with a letter, that are not one of the schemas cartolocal or PostgreSQL use.
-func validateUserName(name string) error {
+// ValidateName accepts CARTO user names: lower-case letters, digits, '-' and '_', starting
+// with a letter, that are not one of the schemas cartolocal or PostgreSQL use. Its error names
+// the user: "user name "9bad": ...".
+func ValidateName(name string) error {
 	if name == "" || len(name) > maxUserName {
 		return fmt.Errorf("user name %q must have 1 to %d characters", name, maxUserName)
 	}
@@ -136,7 +137,7 @@ func validateUserName(name string) error {
 // the account's role, readable by the public role only where granted), its owner role, and its
 // keys. Keys left empty keep the ones stored by an earlier run, or are generated.
 func (d *Directory) Add(ctx context.Context, cfg Config) (*User, error) {
-	if err := validateUserName(cfg.Name); err != nil {
+	if err := ValidateName(cfg.Name); err != nil {
 		return nil, fmt.Errorf("cartolocal: %w", err)
 	}
 	if cfg.MasterKey != "" && cfg.MasterKey == cfg.PublicKey {
@@ -347,7 +348,7 @@ func (c *userConns) pool(ctx context.Context, master bool) (*pgxpool.Pool, error
 	pcfg.MaxConns = maxConns
 	p, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("cartolocal: user %q: %w", c.user, err)
+		return nil, fmt.Errorf("connection pool: %w", err) // callers name the user
 	}
 	c.pools[i] = p
 	return p, nil
