@@ -21,14 +21,27 @@ const PublicRole = "publicuser"
 // one PostgreSQL (an advisory lock key: "cartolocal" in ASCII).
 const InstallLockKey = 0x636172746f6c6f63
 
-// ownerOnlyFunctions write or signal across sessions: large objects (which belong to the role that
-// makes them, so the shared public role's would be every account's) and the signalling of other
-// backends of the same role (a public caller could cancel or end another account's public
-// queries). PostgreSQL grants them to PUBLIC; cartolocal to account owners only. (lo_import and
-// lo_export are superuser-only already.)
+// ownerOnlyFunctions write, signal or wait across sessions: large objects (which belong to the
+// role that makes them, so the shared public role's would be every account's), the signalling of
+// other backends of the same role (a public caller could cancel or end another account's public
+// queries), and advisory locks, whose keys are one space for the whole database: cartolocal's own
+// per-account locks (Batch job creation, the dataset registry, account changes) are advisory, so
+// an anonymous caller holding another account's key in a long statement stalled that account and
+// the server connections waiting on it. PostgreSQL grants them to PUBLIC; cartolocal to account
+// owners only (migrations take advisory locks in their Batch jobs). The unlock functions stay
+// public: they release only the caller's own locks. (lo_import and lo_export are superuser-only
+// already.)
 const ownerOnlyFunctions = `lo_from_bytea(oid, bytea), lo_create(oid), lo_creat(integer),
 	lo_put(oid, bigint, bytea), lowrite(integer, bytea), lo_unlink(oid), lo_truncate(integer, integer),
-	lo_truncate64(integer, bigint), pg_cancel_backend(integer), pg_terminate_backend(integer, bigint)`
+	lo_truncate64(integer, bigint), pg_cancel_backend(integer), pg_terminate_backend(integer, bigint),
+	pg_advisory_lock(bigint), pg_advisory_lock(integer, integer),
+	pg_advisory_lock_shared(bigint), pg_advisory_lock_shared(integer, integer),
+	pg_advisory_xact_lock(bigint), pg_advisory_xact_lock(integer, integer),
+	pg_advisory_xact_lock_shared(bigint), pg_advisory_xact_lock_shared(integer, integer),
+	pg_try_advisory_lock(bigint), pg_try_advisory_lock(integer, integer),
+	pg_try_advisory_lock_shared(bigint), pg_try_advisory_lock_shared(integer, integer),
+	pg_try_advisory_xact_lock(bigint), pg_try_advisory_xact_lock(integer, integer),
+	pg_try_advisory_xact_lock_shared(bigint), pg_try_advisory_xact_lock_shared(integer, integer)`
 
 // Install creates, or brings up to date, what the directory keeps in the database: cartolocal's
 // own schema (readable by superusers only; other parts of cartolocal add their tables to it), its

@@ -67,3 +67,34 @@ func TestAccountsCannotCancelEachOther(t *testing.T) {
 		t.Errorf("owner's pg_cancel_backend of its own session: %v %v", ok, err)
 	}
 }
+
+// TestPublicRoleTakesNoAdvisoryLocks (issue 9 item 6): advisory-lock keys are one space for the
+// whole database, and cartolocal's own per-account locks are advisory (Batch job creation locks
+// (72629783, hashtext(user))), so an anonymous caller of one account holding another account's
+// key in a long statement stalled that account's job creation and the server connections waiting
+// on it. Every locking advisory function is refused to the public role; an owner keeps them
+// (migrations take them in Batch jobs).
+func TestPublicRoleTakesNoAdvisoryLocks(t *testing.T) {
+	a, b := cartotest.New(t), cartotest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	public := acquire(t, a, false)
+	for _, fn := range []string{"pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock",
+		"pg_advisory_xact_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+		"pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared"} {
+		for _, args := range []string{"(72629783, hashtext($1))", "(hashtextextended('cartolocal viz ' || $1, 0))"} {
+			sql := "SELECT " + fn + args
+			if _, err := public.Exec(ctx, sql, b.User); sqlState(err) != "42501" {
+				t.Errorf("public role: %s: %v", sql, err)
+			}
+		}
+	}
+	owner := acquire(t, a, true)
+	var got bool
+	if err := owner.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(1, 2)").Scan(&got); err != nil || !got {
+		t.Errorf("owner's pg_try_advisory_xact_lock: %v %v", got, err)
+	}
+	if _, err := owner.Exec(ctx, "SELECT pg_advisory_lock(7); SELECT pg_advisory_unlock(7)"); err != nil {
+		t.Errorf("owner's pg_advisory_lock: %v", err)
+	}
+}
