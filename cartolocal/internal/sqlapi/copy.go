@@ -65,6 +65,11 @@ func (srv *Server) copyRequest(w http.ResponseWriter, r *http.Request, bodyParam
 		httpapi.WriteError(w, aerr)
 		return nil, nil
 	}
+	if !who.Allows("sql") {
+		// A regular API key without the sql grant, refused as the SQL endpoint refuses it.
+		httpapi.WriteError(w, &httpapi.Error{Status: http.StatusForbidden, Message: "forbidden"})
+		return nil, nil
+	}
 	h.Set("Vary", "Authorization")
 	q, ok := p.Str("q")
 	if !ok {
@@ -75,9 +80,8 @@ func (srv *Server) copyRequest(w http.ResponseWriter, r *http.Request, bodyParam
 		httpapi.WriteError(w, httpapi.BadRequest("SQL must start with COPY"))
 		return nil, nil
 	}
-	return &copyCall{srv: srv, w: w, r: r, sql: q, acquire: func(ctx context.Context) (*pgxpool.Conn, error) {
-		return who.User.Acquire(ctx, who.Master)
-	}}, p
+	// The key's own role: the owner, a regular key's role (its grants), or the public role.
+	return &copyCall{srv: srv, w: w, r: r, sql: q, acquire: who.Acquire}, p
 }
 
 // copyCall is one COPY request that passed the checks.
@@ -92,9 +96,16 @@ type copyCall struct {
 // conn takes a connection of the key's role and gives its session CARTO's COPY timeout. On failure
 // it has answered the request.
 func (c *copyCall) conn(ctx context.Context) *pgxpool.Conn {
-	conn, err := c.acquire(ctx)
+	// A bounded wait for one of the role's few connections, as for a query (see poolBusyError).
+	acquireCtx, acquireStop := context.WithTimeout(ctx, c.srv.poolWait)
+	conn, err := c.acquire(acquireCtx)
+	acquireStop()
 	if err != nil {
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case acquireCtx.Err() != nil:
+			httpapi.WriteError(c.w, poolBusyError())
+		default:
 			c.srv.logf("cartolocal: COPY: acquiring a connection: %v", err)
 			httpapi.WriteError(c.w, &httpapi.Error{Status: http.StatusInternalServerError, Message: "cannot connect to the database"})
 		}
