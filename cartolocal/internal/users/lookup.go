@@ -45,7 +45,7 @@ func (c *userConns) lookupPool(ctx context.Context) (*pgxpool.Pool, error) {
 	pcfg.ConnConfig.RuntimeParams["lock_timeout"] = lookupTimeout
 	p, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("cartolocal: user %q: look-up pool: %w", c.user, err)
+		return nil, fmt.Errorf("look-up connection pool: %w", err) // callers name the user
 	}
 	c.lookup = p
 	return p, nil
