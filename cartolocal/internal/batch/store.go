@@ -14,6 +14,11 @@ import (
 // Jobs live in PostgreSQL, in a schema only the superuser can see, so a restart of cartolocal on the
 // same data directory loses none. The query keeps CARTO's JSON (statuses included) as text, since
 // jsonb would reorder its keys.
+//
+// The index and the column are made only when missing: CREATE INDEX IF NOT EXISTS and ALTER TABLE
+// ... IF NOT EXISTS lock the table even when they change nothing, and the first one's share lock,
+// raised to the second one's exclusive lock while a runner of a cartolocal already serving the
+// database held a job row and went on to update it, was a deadlock.
 const jobSchemaSQL = `
 SELECT pg_advisory_xact_lock(7262978311549411);
 CREATE SCHEMA IF NOT EXISTS cartolocal;
@@ -32,9 +37,20 @@ CREATE TABLE IF NOT EXISTS cartolocal.batch_jobs (
 	backend_pid     integer,
 	rev             bigint NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS batch_jobs_queue ON cartolocal.batch_jobs (username, seq) WHERE queued;
-CREATE INDEX IF NOT EXISTS batch_jobs_user ON cartolocal.batch_jobs (username, seq);
-ALTER TABLE cartolocal.batch_jobs ADD COLUMN IF NOT EXISTS run_token text;
+DO $$
+BEGIN
+	IF to_regclass('cartolocal.batch_jobs_queue') IS NULL THEN
+		CREATE INDEX batch_jobs_queue ON cartolocal.batch_jobs (username, seq) WHERE queued;
+	END IF;
+	IF to_regclass('cartolocal.batch_jobs_user') IS NULL THEN
+		CREATE INDEX batch_jobs_user ON cartolocal.batch_jobs (username, seq);
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'cartolocal.batch_jobs'::regclass
+			AND attname = 'run_token' AND NOT attisdropped) THEN
+		ALTER TABLE cartolocal.batch_jobs ADD COLUMN run_token text;
+	END IF;
+END
+$$;
 `
 
 // markSchemaSQL is what makes a query's completion part of the query's own transaction (see

@@ -1,0 +1,52 @@
+package batch_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gocarto/carto/cartolocal/cartotest"
+	"github.com/gocarto/carto/cartolocal/internal/batch"
+	"github.com/gocarto/carto/cartolocal/internal/users"
+)
+
+// TestInstallBesideARunningServer: a Batch server starting on a database another one already
+// serves locks none of the job table while it is up to date. Its CREATE INDEX IF NOT EXISTS took
+// a share lock that waited for any job being written, then ALTER TABLE ... IF NOT EXISTS an
+// exclusive one, which deadlocked with a runner holding a job row it went on to update (seen in
+// TestRunnerBacksOffWhenItCannotConnect). Here a transaction of the running server holds what a
+// runner does; the install must not wait for it (the lock timeout would end it).
+func TestInstallBesideARunningServer(t *testing.T) {
+	acct := cartotest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	running := acct.Server.AdminPool()
+	tx, err := running.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, "LOCK TABLE cartolocal.batch_jobs IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := pgxpool.ParseConfig(acct.PGURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = "2s"
+	admin, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	dir := users.New(users.Options{Admin: admin})
+	defer dir.Close()
+	srv, err := batch.New(ctx, batch.Deps{Admin: admin, Users: dir})
+	if err != nil {
+		t.Fatalf("installing beside a running server: %v", err)
+	}
+	srv.Close()
+}
