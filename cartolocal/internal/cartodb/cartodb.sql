@@ -16,7 +16,9 @@ AS $$ SELECT @postgis@.ST_SetSRID(@postgis@.ST_MakePoint(lng, lat), 4326) $$;
 -- undefined at the poles, so what lies beyond the square world of web maps (latitude ±85.0511°,
 -- longitude ±180°) is clipped away first; a geometry wholly outside becomes empty. A geometry
 -- without SRID is taken as WGS 84, which is what CARTO tables hold.
-CREATE OR REPLACE FUNCTION cartodb.CDB_TransformToWebmercator(geom @postgis@.geometry)
+-- _CDB_TransformToWebmercator is the whole of it; CDB_TransformToWebmercator, below, calls it for
+-- what its own fast path does not cover.
+CREATE OR REPLACE FUNCTION cartodb._CDB_TransformToWebmercator(geom @postgis@.geometry)
 RETURNS @postgis@.geometry
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
@@ -46,6 +48,30 @@ BEGIN
   END IF;
   RETURN @postgis@.ST_Transform(latlng, 3857);
 END
+$$;
+
+-- The common case, a WGS 84 geometry inside web mercator's square, is plain SQL, which
+-- PostgreSQL inlines into the query calling it: no function call per row, which an import's
+-- rewrite of millions of rows, cartodbfy's check of them and every trigger call would pay. A
+-- point is tested on its coordinates, cheaper than on a box. Everything else goes to
+-- _CDB_TransformToWebmercator, with the same result.
+CREATE OR REPLACE FUNCTION cartodb.CDB_TransformToWebmercator(geom @postgis@.geometry)
+RETURNS @postgis@.geometry
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE
+    WHEN geom IS NULL THEN NULL
+    WHEN @postgis@.ST_SRID(geom) NOT IN (0, 4326) OR @postgis@.ST_IsEmpty(geom) THEN cartodb._CDB_TransformToWebmercator(geom)
+    WHEN @postgis@.GeometryType(geom) = 'POINT' THEN
+      CASE WHEN @postgis@.ST_X(geom) BETWEEN -180 AND 180 AND @postgis@.ST_Y(geom) BETWEEN -85.0511287798066 AND 85.0511287798066
+        THEN @postgis@.ST_Transform(@postgis@.ST_SetSRID(geom, 4326), 3857)
+        ELSE cartodb._CDB_TransformToWebmercator(geom)
+      END
+    WHEN @postgis@.ST_YMin(geom::@postgis@.box3d) >= -85.0511287798066 AND @postgis@.ST_YMax(geom::@postgis@.box3d) <= 85.0511287798066 AND
+         @postgis@.ST_XMin(geom::@postgis@.box3d) >= -180 AND @postgis@.ST_XMax(geom::@postgis@.box3d) <= 180
+      THEN @postgis@.ST_Transform(@postgis@.ST_SetSRID(geom, 4326), 3857)
+    ELSE cartodb._CDB_TransformToWebmercator(geom)
+  END
 $$;
 
 -- _CDB_update_the_geom_webmercator keeps the_geom_webmercator in step with the_geom on every
@@ -139,6 +165,7 @@ DECLARE
   pk_cols name[];
   bad boolean;
   has_id boolean;
+  renamed boolean := false;
 BEGIN
   SELECT n.nspname, c.relname INTO nsp, tbl
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -167,55 +194,82 @@ BEGIN
       coltype := NULL; -- not integers: rename it away below
     END;
   END IF;
-  IF has_id AND coltype IS NOT NULL THEN
-    -- Ids must be unique and positive to serve; otherwise keep them under another name.
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %1$s WHERE cartodb_id <= 0) OR EXISTS (SELECT cartodb_id FROM %1$s WHERE cartodb_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)', qtable) INTO bad;
-    IF bad THEN
-      coltype := NULL;
-    END IF;
-  END IF;
-  IF has_id AND coltype IS NULL THEN
-    EXECUTE format('ALTER TABLE %s RENAME COLUMN cartodb_id TO %I', qtable, cartodb._CDB_free_column_name(reloid, 'cartodb_id_0'));
-  END IF;
-  IF NOT has_id OR coltype IS NULL THEN
-    EXECUTE format('ALTER TABLE %s ADD COLUMN cartodb_id bigint', qtable);
-    coltype := 'bigint';
-    colidentity := '';
-    coldefault := NULL;
-  ELSIF coltype <> 'bigint' THEN
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id TYPE bigint', qtable);
-  END IF;
-  IF colidentity = '' AND (coldefault IS NULL OR coldefault NOT LIKE 'nextval(%') THEN
-    seq := format('%I.%I', nsp, left(tbl, 50) || '_cartodb_id_seq');
-    IF to_regclass(seq) IS NOT NULL THEN
-      seq := format('%I.%I', nsp, left(tbl, 40) || '_cartodb_id_seq_' || substr(md5(random()::text), 1, 8));
-    END IF;
-    EXECUTE format('CREATE SEQUENCE %s OWNED BY %s.cartodb_id', seq, qtable);
-    EXECUTE format('SELECT setval(%L, GREATEST(1, (SELECT max(cartodb_id) FROM %s)), (SELECT max(cartodb_id) IS NOT NULL FROM %2$s))', seq, qtable);
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET DEFAULT nextval(%L::regclass)', qtable, seq);
-  END IF;
-  EXECUTE format('UPDATE %s SET cartodb_id = DEFAULT WHERE cartodb_id IS NULL', qtable);
-  EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET NOT NULL', qtable);
-
   SELECT con.conname, array_agg(a.attname ORDER BY k.ord) INTO pk_name, pk_cols
   FROM pg_constraint con
   CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
   WHERE con.conrelid = reloid AND con.contype = 'p'
   GROUP BY con.conname;
-  IF pk_name IS NULL THEN
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (cartodb_id)', qtable);
-  ELSIF pk_cols <> ARRAY['cartodb_id']::name[] THEN
-    -- cartodb_id must be the primary key; the old key stays a unique constraint. When something
-    -- depends on the old key (a foreign key), leave it and make cartodb_id unique instead.
-    BEGIN
-      EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', qtable, pk_name);
-      EXECUTE format('ALTER TABLE %s ADD UNIQUE (%s)', qtable, (SELECT string_agg(quote_ident(c), ', ') FROM unnest(pk_cols) AS c));
-      EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (cartodb_id)', qtable);
-    EXCEPTION WHEN dependent_objects_still_exist THEN
-      EXECUTE format('ALTER TABLE %s ADD UNIQUE (cartodb_id)', qtable);
-    END;
+  IF has_id AND coltype IS NOT NULL THEN
+    -- Ids must be unique and positive to serve; otherwise keep them under another name. When
+    -- cartodb_id is to become the primary key, making the key is the uniqueness check (below):
+    -- a GROUP BY of every id first would cost as much again.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE cartodb_id <= 0)', qtable) INTO bad;
+    IF NOT bad AND pk_name IS NOT NULL AND pk_cols <> ARRAY['cartodb_id']::name[] THEN
+      EXECUTE format('SELECT EXISTS (SELECT cartodb_id FROM %s WHERE cartodb_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)', qtable) INTO bad;
+    END IF;
+    IF bad THEN
+      coltype := NULL;
+    END IF;
   END IF;
+  <<ids>>
+  LOOP
+    BEGIN
+      IF has_id AND coltype IS NULL THEN
+        EXECUTE format('ALTER TABLE %s RENAME COLUMN cartodb_id TO %I', qtable, cartodb._CDB_free_column_name(reloid, 'cartodb_id_0'));
+      END IF;
+      IF NOT has_id OR coltype IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD COLUMN cartodb_id bigint', qtable);
+        coltype := 'bigint';
+        colidentity := '';
+        coldefault := NULL;
+      ELSIF coltype <> 'bigint' THEN
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id TYPE bigint', qtable);
+      END IF;
+      IF colidentity = '' AND (coldefault IS NULL OR coldefault NOT LIKE 'nextval(%') THEN
+        seq := format('%I.%I', nsp, left(tbl, 50) || '_cartodb_id_seq');
+        IF to_regclass(seq) IS NOT NULL THEN
+          seq := format('%I.%I', nsp, left(tbl, 40) || '_cartodb_id_seq_' || substr(md5(random()::text), 1, 8));
+        END IF;
+        EXECUTE format('CREATE SEQUENCE %s OWNED BY %s.cartodb_id', seq, qtable);
+        EXECUTE format('SELECT setval(%L, GREATEST(1, (SELECT max(cartodb_id) FROM %s)), (SELECT max(cartodb_id) IS NOT NULL FROM %2$s))', seq, qtable);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET DEFAULT nextval(%L::regclass)', qtable, seq);
+      END IF;
+      EXECUTE format('UPDATE %s SET cartodb_id = DEFAULT WHERE cartodb_id IS NULL', qtable);
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET NOT NULL', qtable);
+
+      -- Again: a renamed cartodb_id took its key along.
+      SELECT con.conname, array_agg(a.attname ORDER BY k.ord) INTO pk_name, pk_cols
+      FROM pg_constraint con
+      CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+      WHERE con.conrelid = reloid AND con.contype = 'p'
+      GROUP BY con.conname;
+      IF pk_name IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (cartodb_id)', qtable);
+      ELSIF pk_cols <> ARRAY['cartodb_id']::name[] THEN
+        -- cartodb_id must be the primary key; the old key stays a unique constraint. When
+        -- something depends on the old key (a foreign key), leave it and make cartodb_id unique
+        -- instead.
+        BEGIN
+          EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', qtable, pk_name);
+          EXECUTE format('ALTER TABLE %s ADD UNIQUE (%s)', qtable, (SELECT string_agg(quote_ident(c), ', ') FROM unnest(pk_cols) AS c));
+          EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (cartodb_id)', qtable);
+        EXCEPTION WHEN dependent_objects_still_exist THEN
+          EXECUTE format('ALTER TABLE %s ADD UNIQUE (cartodb_id)', qtable);
+        END;
+      END IF;
+      EXIT ids;
+    EXCEPTION WHEN unique_violation THEN
+      -- The ids repeat: all of the above is undone; they are kept under another name, and a
+      -- new cartodb_id is made. A new column cannot repeat, so this happens once.
+      IF renamed THEN
+        RAISE;
+      END IF;
+      renamed := true;
+      coltype := NULL;
+    END;
+  END LOOP;
 
   ---- the_geom
   SELECT format_type(a.atttypid, NULL), @postgis@.postgis_typmod_srid(a.atttypmod) INTO coltype, srid
@@ -252,8 +306,12 @@ BEGIN
 
   EXECUTE format('DROP TRIGGER IF EXISTS update_the_geom_webmercator_trigger ON %s', qtable);
   -- Only rows whose the_geom_webmercator is not already right are written: a table that comes
-  -- with it computed (the Import API's) is read once instead of rewritten whole.
-  EXECUTE format('UPDATE %s SET the_geom_webmercator = cartodb.CDB_TransformToWebmercator(the_geom) WHERE the_geom_webmercator IS DISTINCT FROM cartodb.CDB_TransformToWebmercator(the_geom)', qtable);
+  -- with it computed (the Import API's) is read once instead of rewritten whole, and read by a
+  -- count, which PostgreSQL's parallel workers share (an UPDATE has none).
+  EXECUTE format('SELECT count(*) > 0 FROM %s WHERE the_geom_webmercator IS DISTINCT FROM cartodb.CDB_TransformToWebmercator(the_geom)', qtable) INTO bad;
+  IF bad THEN
+    EXECUTE format('UPDATE %s SET the_geom_webmercator = cartodb.CDB_TransformToWebmercator(the_geom) WHERE the_geom_webmercator IS DISTINCT FROM cartodb.CDB_TransformToWebmercator(the_geom)', qtable);
+  END IF;
   EXECUTE format('CREATE TRIGGER update_the_geom_webmercator_trigger BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION cartodb._CDB_update_the_geom_webmercator()', qtable);
   -- track_updates keeps CDB_TableMetadata; cartodbfy's own writes above come before it, so a
   -- freshly cartodbfied table has no row yet, as on CARTO.

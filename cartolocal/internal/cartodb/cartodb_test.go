@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -77,6 +78,51 @@ func TestCDBTransformToWebmercator(t *testing.T) {
 	// Another SRID goes through WGS 84; 3857 passes as is.
 	if err := conn.QueryRow(ctx, "SELECT ST_X(CDB_TransformToWebmercator(ST_Transform(CDB_LatLng(10, 20), 32633)))").Scan(&x); err != nil || math.Abs(x-2226389.8158654715) > 0.01 {
 		t.Errorf("from UTM: x %f, %v", x, err)
+	}
+}
+
+// TestCDBTransformToWebmercatorFastPath checks the inlined SQL fast path against the general
+// PL/pgSQL body, byte for byte, on the cases either side of its tests: inside, on and outside
+// the square's edges, empty, without SRID, in another SRID or in 3857, with Z, NULL.
+func TestCDBTransformToWebmercatorFastPath(t *testing.T) {
+	a := cartotest.New(t)
+	conn := acquire(t, a, true)
+	ctx := context.Background()
+	for _, g := range []string{
+		"SRID=4326;POINT(2.35 48.85)", "SRID=4326;POINT(180 85.0511287798066)", "SRID=4326;POINT(-180 -85.0511287798066)",
+		"SRID=4326;POINT(180.000001 0)", "SRID=4326;POINT(0 85.06)", "SRID=4326;POINT(0 -89)", "POINT(10 10)",
+		"SRID=4326;POINT Z (1 2 3)", "SRID=4326;POINT EMPTY",
+		"SRID=4326;MULTIPOINT((1 1),(2 2))", "SRID=4326;MULTIPOINT((1 1),(2 89))",
+		"SRID=4326;LINESTRING(-179 -80,179 80)", "SRID=4326;POLYGON((-10 0,10 0,10 90,-10 90,-10 0))",
+		"SRID=4326;MULTIPOLYGON(((0 0,1 0,1 1,0 0)))", "SRID=4326;POLYGON EMPTY", "SRID=4326;GEOMETRYCOLLECTION(POINT(1 1))",
+		"SRID=32633;POINT(500000 4000000)", "SRID=3857;POINT(1 2)",
+	} {
+		var same bool
+		err := conn.QueryRow(ctx, `SELECT CDB_TransformToWebmercator(g)::bytea IS NOT DISTINCT FROM cartodb._CDB_TransformToWebmercator(g)::bytea
+			FROM (SELECT $1::geometry AS g) AS s`, g).Scan(&same)
+		if err != nil || !same {
+			t.Errorf("%s: same %v, %v", g, same, err)
+		}
+	}
+	var isNull bool
+	if err := conn.QueryRow(ctx, "SELECT CDB_TransformToWebmercator(NULL::geometry) IS NULL").Scan(&isNull); err != nil || !isNull {
+		t.Errorf("NULL: null %v, %v", isNull, err)
+	}
+	// The point is that it inlines: no call of it shows in the plan of a query over a column.
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE pts (g geometry)"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN (VERBOSE, COSTS OFF) SELECT CDB_TransformToWebmercator(g) FROM pts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.ToLower(strings.Join(lines, "\n"))
+	if !strings.Contains(plan, "then st_transform(st_setsrid(g, 4326), 3857)") {
+		t.Errorf("not inlined: %s", plan)
 	}
 }
 
@@ -204,6 +250,44 @@ func TestCDBCartodbfyTableRepairs(t *testing.T) {
 	}
 	if !slices.Equal(ids, []int64{7, 8, 9}) {
 		t.Errorf("ids %v, want [7 8 9]", ids)
+	}
+}
+
+// TestCDBCartodbfyTableBadIDs checks the ids that cannot serve: repeated (found by making the
+// key) or not positive (found first), with or without a key on them, are kept under another name
+// and cartodb_id is made anew; a NULL id gets one after the largest.
+func TestCDBCartodbfyTableBadIDs(t *testing.T) {
+	a := cartotest.New(t)
+	ctx := context.Background()
+	a.Exec(t, `CREATE TABLE repeated (cartodb_id int, v text);
+		INSERT INTO repeated VALUES (1, 'a'), (1, 'b'), (NULL, 'c');
+		CREATE TABLE negative (cartodb_id int PRIMARY KEY, v text);
+		INSERT INTO negative VALUES (-1, 'a'), (2, 'b');
+		CREATE TABLE keyed (code text PRIMARY KEY, cartodb_id int);
+		INSERT INTO keyed VALUES ('a', 1), ('b', 1);
+		CREATE TABLE fine (cartodb_id int, v text);
+		INSERT INTO fine VALUES (5, 'a'), (NULL, 'b')`)
+	conn := acquire(t, a, true)
+	for _, c := range []struct{ table, row, want string }{
+		{"repeated", "cartodb_id, cartodb_id_0, v", "1:1:a 2:1:b 3::c"},
+		{"negative", "cartodb_id, cartodb_id_0, v", "1:-1:a 2:2:b"},
+		{"keyed", "cartodb_id, cartodb_id_0, code", "1:1:a 2:1:b"},
+		{"fine", "cartodb_id, NULL, v", "5::a 6::b"},
+	} {
+		if _, err := conn.Exec(ctx, "SELECT CDB_CartodbfyTable($1::text::regclass)", c.table); err != nil {
+			t.Fatalf("%s: %v", c.table, err)
+		}
+		var got, pk string
+		err := conn.QueryRow(ctx, `SELECT string_agg(format('%s:%s:%s', `+c.row+`), ' ' ORDER BY cartodb_id),
+			(SELECT string_agg(a.attname, ',') FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+			 WHERE i.indrelid = $1::text::regclass AND i.indisprimary)
+			FROM `+c.table, c.table).Scan(&got, &pk)
+		if err != nil {
+			t.Fatalf("%s: %v", c.table, err)
+		}
+		if got != c.want || pk != "cartodb_id" {
+			t.Errorf("%s: rows %q (want %q), primary key %q", c.table, got, c.want, pk)
+		}
 	}
 }
 
