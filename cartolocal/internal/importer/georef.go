@@ -74,10 +74,45 @@ func Prepare(ctx context.Context, q Querier, st Staged, opts Options) error {
 			}
 		}
 	}
+	// The key goes before the rewrite georeference may do, which would rebuild it for nothing.
+	if err := dropPrimaryKey(ctx, q, qt); err != nil {
+		return err
+	}
 	if err := georeference(ctx, q, qt, opts); err != nil {
 		return err
 	}
-	return fidToCartodbID(ctx, q, qt)
+	if err := fidToCartodbID(ctx, q, qt); err != nil {
+		return err
+	}
+	// ogr2ogr loads into an unlogged table; the table the account gets must survive a crash.
+	// georeference's rewrite made it logged already when there was one.
+	if unlogged, err := isUnlogged(ctx, q, qt); err != nil || !unlogged {
+		return err
+	}
+	_, err = q.Exec(ctx, "ALTER TABLE "+qt+" SET LOGGED")
+	return err
+}
+
+// isUnlogged reports whether the table is unlogged, as ogr2ogr creates staging tables.
+func isUnlogged(ctx context.Context, q Querier, qt string) (bool, error) {
+	var unlogged bool
+	err := q.QueryRow(ctx, "SELECT relpersistence = 'u' FROM pg_class WHERE oid = $1::regclass", qt).Scan(&unlogged)
+	return unlogged, err
+}
+
+// dropPrimaryKey drops the table's primary key (ogr2ogr's, on ogc_fid): cartodbfy makes its own
+// on cartodb_id.
+func dropPrimaryKey(ctx context.Context, q Querier, qt string) error {
+	var pk string
+	err := q.QueryRow(ctx, "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", qt).Scan(&pk)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", qt, ident(pk)))
+	return err
 }
 
 func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
@@ -248,31 +283,85 @@ func normalizeGeometry(ctx context.Context, q Querier, qt string) error {
 			return err
 		}
 	}
+	identity, err := normalized(ctx, q, qt)
+	if err != nil {
+		return err
+	}
 	expr := `CASE WHEN the_geom IS NULL THEN NULL ELSE ST_Force2D(CASE WHEN ST_SRID(the_geom) = 0 THEN ST_SetSRID(the_geom, 4326) WHEN ST_SRID(the_geom) <> 4326 THEN ST_Transform(the_geom, 4326) ELSE the_geom END) END`
 	switch {
+	case identity:
+		// The column's type already says what the expression would make (GDAL's points from
+		// lat/lon): per row, it would only copy. A bare column also lets the web mercator
+		// function inline.
+		expr = "the_geom"
 	case single:
 		expr = "ST_GeometryN(" + expr + ", 1)"
 	default:
 		expr = "CASE WHEN GeometryType(the_geom) IN ('LINESTRING', 'POLYGON') THEN ST_Multi(" + expr + ") ELSE " + expr + " END"
 	}
-	// One rewrite of the table makes the_geom, the_geom_webmercator (which cartodbfy then finds
-	// right and leaves) and the bigint cartodb_id to be, instead of one rewrite each.
-	if _, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN the_geom_webmercator geometry(Geometry,3857)", qt)); err != nil {
-		return err
+	// CDB_TransformToWebmercator is SQL that PostgreSQL inlines when its argument is a column;
+	// given an expression, it would be called per row as a SQL function, slower than its
+	// PL/pgSQL body, which is then called directly (same result).
+	mercator := "cartodb.CDB_TransformToWebmercator"
+	if !identity {
+		mercator = "cartodb._CDB_TransformToWebmercator"
 	}
-	alter := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN the_geom TYPE geometry(Geometry,4326) USING %s, "+
-		"ALTER COLUMN the_geom_webmercator TYPE geometry(Geometry,3857) USING cartodb.CDB_TransformToWebmercator(%[2]s)", qt, expr)
-	var fid bool
-	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'ogc_fid' AND NOT attisdropped)", qt).Scan(&fid); err != nil {
-		return err
-	}
-	if fid {
-		alter += ", ALTER COLUMN ogc_fid TYPE bigint"
-	}
-	if _, err := q.Exec(ctx, alter); err != nil {
+	if err := rewrite(ctx, q, qt, map[string]string{
+		"the_geom": "(" + expr + ")::geometry(Geometry,4326)",
+		"ogc_fid":  "ogc_fid::bigint",
+	}, "the_geom_webmercator", mercator+"("+expr+")::geometry(Geometry,3857)"); err != nil {
 		return Fail(2014, err)
 	}
 	return nil
+}
+
+// rewrite replaces the staging table by a copy made with CREATE TABLE AS, in one pass: the
+// columns named in exprs are computed, the others copied, and column add, computed, is added
+// last. This makes the_geom, the_geom_webmercator (which cartodbfy then finds right and leaves)
+// and the bigint cartodb_id to be at once, instead of one rewrite each; and unlike ALTER TABLE's
+// rewrite, the SELECT of CREATE TABLE AS runs in PostgreSQL's parallel workers, which compute the
+// geometries while one process writes. The copy is logged, whatever the staging table was. It
+// has no defaults or constraints: ogc_fid's serial default, its sequence and its key are what
+// fidToCartodbID and dropPrimaryKey remove anyway.
+func rewrite(ctx context.Context, q Querier, qt string, exprs map[string]string, add, computed string) error {
+	cols, err := columns(ctx, q, qt)
+	if err != nil {
+		return err
+	}
+	var name string
+	if err := q.QueryRow(ctx, "SELECT relname FROM pg_class WHERE oid = $1::regclass", qt).Scan(&name); err != nil {
+		return err
+	}
+	var list []string
+	for _, c := range cols {
+		if e, ok := exprs[c.name]; ok {
+			list = append(list, e+" AS "+ident(c.name))
+		} else {
+			list = append(list, ident(c.name))
+		}
+	}
+	list = append(list, computed+" AS "+ident(add))
+	tmp := pgx.Identifier{StagingSchema, name + "_r"}.Sanitize()
+	_, err = q.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT %s FROM %s; DROP TABLE %s; ALTER TABLE %s RENAME TO %s",
+		tmp, strings.Join(list, ", "), qt, qt, tmp, ident(name)))
+	return err
+}
+
+// normalized reports whether the_geom's declared type leaves normalizeGeometry nothing to do
+// per row: 2D, in EPSG:4326, and a POINT, MULTILINESTRING or MULTIPOLYGON, which the typmod
+// enforces on every value.
+func normalized(ctx context.Context, q Querier, qt string) (bool, error) {
+	var typ string
+	var srid, dims int
+	err := q.QueryRow(ctx, `SELECT postgis_typmod_type(atttypmod), postgis_typmod_srid(atttypmod), postgis_typmod_dims(atttypmod)
+FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'the_geom' AND NOT attisdropped AND atttypmod <> -1`, qt).Scan(&typ, &srid, &dims)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return srid == 4326 && dims == 2 && (typ == "Point" || typ == "MultiLineString" || typ == "MultiPolygon"), nil
 }
 
 // fromLatLon makes points of numeric latitude and longitude columns, for the formats GDAL does
@@ -296,7 +385,8 @@ WHERE %[2]s BETWEEN -180 AND 180 AND %[3]s BETWEEN -90 AND 90`, qt, ident(lon), 
 }
 
 // fidToCartodbID keeps ogr2ogr's feature ids as cartodb_id (Table#import_cleanup); a source
-// with its own cartodb_id keeps that one. The sequence and key go: cartodbfy makes its own.
+// with its own cartodb_id keeps that one. The sequence goes (the key went before): cartodbfy
+// makes its own.
 func fidToCartodbID(ctx context.Context, q Querier, qt string) error {
 	cols, err := columns(ctx, q, qt)
 	if err != nil {
@@ -306,16 +396,6 @@ func fidToCartodbID(ctx context.Context, q Querier, qt string) error {
 	for _, c := range cols {
 		hasFid = hasFid || c.name == "ogc_fid"
 		hasID = hasID || c.name == "cartodb_id"
-	}
-	var pk string
-	err = q.QueryRow(ctx, "SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", qt).Scan(&pk)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return err
-	}
-	if pk != "" {
-		if _, err := q.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", qt, ident(pk))); err != nil {
-			return err
-		}
 	}
 	if !hasFid {
 		return nil

@@ -254,7 +254,11 @@ func (l *Loader) run(ctx context.Context, file, layer, table string, opts Option
 	}
 	args = append(args, ci,
 		"-lco", "DIM=2", "-lco", "PRECISION=NO", "-lco", "LAUNDER=NO",
-		"-lco", "GEOMETRY_NAME=wkb_geometry", "-lco", "FID=ogc_fid", "-lco", "SPATIAL_INDEX=NONE")
+		"-lco", "GEOMETRY_NAME=wkb_geometry", "-lco", "FID=ogc_fid", "-lco", "SPATIAL_INDEX=NONE",
+		// Staging is unlogged: its rows are written to the WAL once, when Prepare's rewrite
+		// makes the table logged, instead of once by COPY and again by that rewrite. A crash
+		// empties it, and the import, unfinished, loads again.
+		"-lco", "UNLOGGED=ON")
 	if !isText(ext) && ext != ".ods" && ext != ".xlsx" && ext != ".xls" {
 		args = append(args, "-t_srs", "EPSG:4326")
 	}

@@ -240,10 +240,14 @@ WHERE a.attrelid = format('%I.%I', $1::text, $2::text)::regclass AND a.attnum > 
 }
 
 // checkCartodbfied checks what cartodbfy gives a table: cartodb_id from a sequence as primary
-// key, the_geom_webmercator kept by its trigger, GiST indexes on both geometries.
+// key, the_geom_webmercator kept by its trigger, GiST indexes on both geometries; and the table
+// is logged (ogr2ogr's staging tables are not).
 func (e *env) checkCartodbfied(t *testing.T, schema, table string) {
 	t.Helper()
 	qt := fmt.Sprintf("%q.%q", schema, table)
+	if got := e.scalar(t, `SELECT relpersistence::text FROM pg_class WHERE oid = $1::regclass`, qt); got != "p" {
+		t.Errorf("%s: persistence %q, want a logged table", table, got)
+	}
 	if got := e.scalar(t, `SELECT pg_get_serial_sequence($1, 'cartodb_id') IS NOT NULL
 	AND (SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
 	     WHERE i.indrelid = $1::regclass AND i.indisprimary AND a.attname = 'cartodb_id') = 1`, qt); got != "true" {
