@@ -4,11 +4,19 @@
 //
 //	go run ./imports/internal/importbench -size 1GiB
 //
+// The CSV (id, name, lat, lon, value, day) is generated in a temporary directory (-dir, default
+// $TMPDIR) and deleted at the end: it needs the file's size free on disk, and PostgreSQL about
+// three times as much for the tables. Issue 11's goals are a 1 GiB file, client memory under
+// 64 MB and at least 0.7 of the baseline's throughput.
+//
 // It starts cartolocal (a private cluster) in a child process, so that the memory it reports is
 // the client's alone: the peak resident set of this process and the Go heap's peak while
-// uploading. Throughput is the file's size over the wall time from the first byte sent to the
-// import's end (upload, ogr2ogr, cartodbfy, registration), and over ogr2ogr's run for the
-// baseline. The runs alternate, baseline first, -runs times each; medians are reported.
+// uploading. Both sides load into that one cluster. Throughput is the file's size over the wall
+// time from the first byte sent to the import's end (upload, ogr2ogr, guessing, cartodbfy,
+// registration; the import is polled every 100 to 500 ms), and over ogr2ogr's run for the
+// baseline. The runs alternate, baseline first, -runs times each; medians are reported, with the
+// time the import spent in each state it was seen in and the load average during the runs (the
+// machine's other work slows both sides).
 package main
 
 import (
@@ -18,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -42,6 +51,7 @@ func main() {
 	serve := flag.Bool("serve", false, "internal: run cartolocal and print its address and PostgreSQL URL")
 	size := flag.String("size", "1GiB", "the CSV's size (KiB, MiB, GiB)")
 	runs := flag.Int("runs", 1, "runs of each side")
+	dir := flag.String("dir", "", "where to write the CSV (default $TMPDIR)")
 	version := flag.Bool("version", false, "print gocarto's version and exit")
 	flag.Parse()
 	if *version {
@@ -58,7 +68,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := bench(n, *runs); err != nil {
+	if err := bench(n, *runs, *dir); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -117,8 +127,8 @@ func writeCSV(path string, size int64) error {
 	return f.Close()
 }
 
-func bench(size int64, runs int) error {
-	dir, err := os.MkdirTemp("", "importbench")
+func bench(size int64, runs int, parent string) error {
+	dir, err := os.MkdirTemp(parent, "importbench")
 	if err != nil {
 		return err
 	}
@@ -157,6 +167,7 @@ func bench(size int64, runs int) error {
 
 	var base, imp []float64
 	var peakHeap atomic.Uint64
+	load := sampleLoad()
 	for r := range runs {
 		d, err := baseline(ctx, pgURL, csv, r)
 		if err != nil {
@@ -177,15 +188,27 @@ func bench(size int64, runs int) error {
 			stop()
 			return err
 		}
-		done, err := c.Wait(ctx, i.ID)
+		uploaded := time.Now()
+		var steps []string
+		last, lastAt := "upload", start
+		done, err := c.Wait(ctx, i.ID, imports.PollInterval(100*time.Millisecond, 500*time.Millisecond),
+			imports.OnChange(func(i *imports.Import) {
+				now := time.Now()
+				if last == "upload" {
+					now = uploaded
+				}
+				steps = append(steps, fmt.Sprintf("%s %.1f s", last, now.Sub(lastAt).Seconds()))
+				last, lastAt = string(i.State), now
+			}))
 		d = time.Since(start)
 		stop()
 		if err != nil {
 			return err
 		}
 		imp = append(imp, mb/d.Seconds())
-		fmt.Printf("import %s: %.1f s, %.1f MB/s\n", done.TableName, d.Seconds(), mb/d.Seconds())
+		fmt.Printf("import %s: %.1f s, %.1f MB/s (%s)\n", done.TableName, d.Seconds(), mb/d.Seconds(), strings.Join(steps, ", "))
 	}
+	mean, peak := load()
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	slices.Sort(base)
@@ -193,6 +216,7 @@ func bench(size int64, runs int) error {
 	b, i := base[len(base)/2], imp[len(imp)/2]
 	fmt.Printf("file: %.0f MB; client peak RSS %.1f MB, peak Go heap %.1f MB\n", mb, float64(ru.Maxrss)/1024, float64(peakHeap.Load())/1e6)
 	fmt.Printf("throughput: import %.1f MB/s, ogr2ogr %.1f MB/s, ratio %.2f\n", i, b, i/b)
+	fmt.Printf("load average (1 min) during the runs: mean %.1f, peak %.1f, on %d CPUs\n", mean, peak, runtime.NumCPU())
 	return nil
 }
 
@@ -249,4 +273,40 @@ func sampleHeap(peak *atomic.Uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// sampleLoad samples the 1-minute load average every 5 s until its result is called, which
+// returns the mean and the peak (0 where /proc/loadavg is missing).
+func sampleLoad() func() (mean, peak float64) {
+	done := make(chan struct{})
+	var sum, max float64
+	var n int
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+				if f := strings.Fields(string(b)); len(f) > 0 {
+					if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+						sum, n, max = sum+v, n+1, math.Max(max, v)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (float64, float64) {
+		close(done)
+		<-finished
+		if n == 0 {
+			return 0, 0
+		}
+		return sum / float64(n), max
+	}
 }
