@@ -232,7 +232,7 @@ BEGIN
           seq := format('%I.%I', nsp, left(tbl, 40) || '_cartodb_id_seq_' || substr(md5(random()::text), 1, 8));
         END IF;
         EXECUTE format('CREATE SEQUENCE %s OWNED BY %s.cartodb_id', seq, qtable);
-        EXECUTE format('SELECT setval(%L, GREATEST(1, (SELECT max(cartodb_id) FROM %s)), (SELECT max(cartodb_id) IS NOT NULL FROM %2$s))', seq, qtable);
+        EXECUTE format('SELECT setval(%L, GREATEST(1, m), m IS NOT NULL) FROM (SELECT max(cartodb_id) AS m FROM %s) AS s', seq, qtable);
         EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET DEFAULT nextval(%L::regclass)', qtable, seq);
       END IF;
       EXECUTE format('UPDATE %s SET cartodb_id = DEFAULT WHERE cartodb_id IS NULL', qtable);
