@@ -102,10 +102,21 @@ func Unpack(src, dir string) (files []string, skipped int, err error) {
 	if len(files) == 0 {
 		return nil, 0, Failf(CodeUnsupported, "%s holds no file of a supported type", filepath.Base(src))
 	}
-	if len(files) > MaxTablesPerImport {
-		skipped = len(files) - MaxTablesPerImport
-		files = files[:MaxTablesPerImport]
+	// The cut counts tables only: a .carto's map (its .carto.json) is no table
+	// (Runner#table_files), and it stays, after them.
+	var tables, maps []string
+	for _, f := range files {
+		if strings.HasSuffix(strings.ToLower(f), ".carto.json") {
+			maps = append(maps, f)
+		} else {
+			tables = append(tables, f)
+		}
 	}
+	if len(tables) > MaxTablesPerImport {
+		skipped = len(tables) - MaxTablesPerImport
+		tables = tables[:MaxTablesPerImport]
+	}
+	files = append(tables, maps...)
 	return files, skipped, nil
 }
 
