@@ -11,7 +11,7 @@
 //	pgx                              straight to PostgreSQL, rows.Scan into any
 //	driver                           through cartolocal, rows.Scan into any for every column
 //
-// and the program prints wall time (process start to exit, the best of -runs), rows/s and peak RSS
+// and the program prints wall time (process start to exit, the median of -runs), rows/s and peak RSS
 // of each, and each wall time as a ratio of the download's and of native COPY's. Then it times SELECT 1 round trips through the
 // driver and through pgx (median of -select1 runs).
 package main
@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ import (
 	_ "github.com/gocarto/carto/driver"
 )
 
+// profileEnv hands -cpuprofile to the driver's child processes.
+const profileEnv = "GOCARTO_BENCH_CPUPROFILE"
+
 const querySQL = "select g as a, g*2 as b, g*0.5 as c, g%%7 as d, g::float8/3 as e from generate_series(1,%d) g"
 
 func main() {
@@ -45,18 +49,37 @@ func main() {
 	n := flag.Int("n", 0, "internal: rows, or SELECT 1 round trips")
 	rowsFlag := flag.String("rows", "1000000,10000000", "comma-separated result sizes to measure")
 	select1 := flag.Int("select1", 2000, "SELECT 1 round trips to time")
-	runs := flag.Int("runs", 3, "runs of each client; the best counts")
+	runs := flag.Int("runs", 3, "runs of each client; the median counts")
+	cpuProfile := flag.String("cpuprofile", "", "write the CPU profile of each driver client (its last run) to `prefix`.MODE-N.pprof")
 	flag.Parse()
 	if *version {
 		fmt.Println(carto.Version)
 		return
 	}
 	if *child != "" {
+		if prefix := os.Getenv(profileEnv); prefix != "" && strings.Contains(*child, "driver") {
+			f, err := os.Create(fmt.Sprintf("%s.%s-%d.pprof", prefix, *child, *n))
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(1)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		if err := runChild(*child, *target, *n); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
+			pprof.StopCPUProfile()
 			os.Exit(1)
 		}
 		return
+	}
+	if *cpuProfile != "" {
+		if err := os.Setenv(profileEnv, *cpuProfile); err != nil {
+			fmt.Fprintln(os.Stderr, "driver:", err)
+			os.Exit(1)
+		}
 	}
 	var sizes []int
 	for _, s := range strings.Split(*rowsFlag, ",") {
@@ -164,6 +187,16 @@ func scanAll(_ context.Context, query func() (rowSource, error), want int) (time
 	return time.Since(start), nil
 }
 
+// median is the middle of ds (the mean of the two middle ones for an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
 // roundTrips times n calls of f after a few to warm up, and returns the median.
 func roundTrips(n int, f func() error) (time.Duration, error) {
 	for range 20 {
@@ -220,12 +253,13 @@ func run(sizes []int, select1, runs int) error {
 		return measurement{wall, rss}, err
 	}
 
+	fmt.Printf("load average at the start: %s\n", loadAverage())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rows\tclient\twall\trows/s\tpeak RSS\tvs download\tvs native\t")
 	for _, n := range sizes {
 		q := fmt.Sprintf(querySQL, n)
 		// Each client runs `runs` times, in turn with the others, timed from process start to exit;
-		// its best run counts: other work on the machine only ever slows a run down.
+		// the median counts, so that a burst of other work on a shared machine moves no ratio much.
 		clients := []struct {
 			name string
 			run  func() (measurement, error)
@@ -244,18 +278,20 @@ func run(sizes []int, select1, runs int) error {
 				return timed(self, "-child", "driver", "-n", strconv.Itoa(n))
 			}},
 		}
+		walls := make([][]time.Duration, len(clients))
 		best := make([]measurement, len(clients))
-		for r := range runs {
+		for range runs {
 			for i, c := range clients {
 				m, err := c.run()
 				if err != nil {
 					return fmt.Errorf("%s: %w", c.name, err)
 				}
-				if r == 0 || m.wall < best[i].wall {
-					best[i].wall = m.wall
-				}
+				walls[i] = append(walls[i], m.wall)
 				best[i].rss = max(best[i].rss, m.rss)
 			}
+		}
+		for i := range clients {
+			best[i].wall = median(walls[i])
 		}
 		native, download := best[0], best[1]
 		for i, c := range clients {
@@ -268,15 +304,37 @@ func run(sizes []int, select1, runs int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	d, err := child("select1-driver", "", select1)
-	if err != nil {
-		return err
+	// The SELECT 1 clients also take turns, `runs` times each; each run's median round trip is one
+	// sample, and the median of those is printed.
+	var ds, ps []time.Duration
+	for range runs {
+		d, err := child("select1-driver", "", select1)
+		if err != nil {
+			return err
+		}
+		p, err := child("select1-pgx", srv.PGURL, select1)
+		if err != nil {
+			return err
+		}
+		ds, ps = append(ds, d.wall), append(ps, p.wall)
 	}
-	p, err := child("select1-pgx", srv.PGURL, select1)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("\nSELECT 1 round trip (median of %d): driver through cartolocal %v, pgx straight to PostgreSQL %v (%.1fx)\n",
-		select1, d.wall, p.wall, d.wall.Seconds()/p.wall.Seconds())
+	d, p := median(ds), median(ps)
+	fmt.Printf("\nSELECT 1 round trip (median of %d runs of %d): driver through cartolocal %v, pgx straight to PostgreSQL %v (%.1fx)\n",
+		runs, select1, d, p, d.Seconds()/p.Seconds())
+	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg, the machine's load over 1, 5 and 15
+// minutes: the measurements mean little without it on a shared machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

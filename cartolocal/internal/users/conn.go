@@ -1,6 +1,8 @@
 package users
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -55,4 +57,65 @@ func mentionsCopy(s string) bool {
 		}
 	}
 	return false
+}
+
+// resetDataKey marks, in a connection's CustomData, a reset queued by QueueReset whose answer is
+// still to be read.
+const resetDataKey = "cartolocal.reset"
+
+// resetQuery is the session reset of every released connection (see resetSession).
+const resetQuery = "DISCARD ALL"
+
+// QueueReset sends, right behind a query just sent with pgconn's Exec, what must follow it: the
+// CopyFail of FailCopyIn when the query mentions COPY, and the session reset (DISCARD ALL) that
+// the pool would otherwise run as a round trip of its own when the connection is released. Both
+// go in one write; the server runs the reset as soon as the query ends, without waiting for
+// another message, and its answer waits in the connection until the release reads it (off the
+// request's path). Until then the connection must not be used for anything but reading the
+// query's results: the caller releases it once they are read.
+//
+// A reset that fails (a statement the client's cancel request caught, a transaction the query
+// left open, a broken connection) closes the connection at its release instead of reusing it, as
+// resetSession does.
+func QueueReset(pgc *pgconn.PgConn, sql string) {
+	if pgc.IsClosed() {
+		return
+	}
+	f := pgc.Frontend()
+	if mentionsCopy(sql) {
+		f.Send(&pgproto3.CopyFail{Message: CopyFailMessage})
+	}
+	f.Send(&pgproto3.Query{String: resetQuery})
+	if err := f.Flush(); err != nil {
+		// pgconn reports the broken connection with the query's results; the release then drops
+		// the connection. It must not look for a reset answer that may never come.
+		return
+	}
+	pgc.CustomData()[resetDataKey] = true
+}
+
+// finishQueuedReset reads the answer of a reset QueueReset sent, if there is one: handled reports
+// whether there was, ok whether the connection is now reset and reusable. A connection whose reset
+// answer cannot be read to its end is closed: unread messages would be taken for the next query's.
+func finishQueuedReset(ctx context.Context, pgc *pgconn.PgConn) (handled, ok bool) {
+	data := pgc.CustomData()
+	if data[resetDataKey] != true {
+		return false, false
+	}
+	delete(data, resetDataKey)
+	var failed error
+	for {
+		msg, err := pgc.ReceiveMessage(ctx)
+		if err != nil {
+			_ = pgc.Close(ctx)
+			return true, false
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			failed = pgconn.ErrorResponseToPgError(m)
+		case *pgproto3.ReadyForQuery:
+			// The reset ran outside any transaction and succeeded: the session is as new.
+			return true, failed == nil && m.TxStatus == 'I'
+		}
+	}
 }

@@ -391,9 +391,13 @@ func (c *userConns) poolConfig(role, password string) (*pgxpool.Config, error) {
 func resetSession(conn *pgx.Conn) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// The SQL API queues the reset behind each query (QueueReset): only its answer is left to read.
+	if handled, ok := finishQueuedReset(ctx, conn.PgConn()); handled {
+		return ok
+	}
 	// One round trip: DISCARD ALL also deallocates prepared statements on the server, and pgx holds
 	// none on its side (QueryExecModeExec caches nothing and nothing here calls Prepare).
-	_, err := conn.PgConn().Exec(ctx, "DISCARD ALL").ReadAll()
+	_, err := conn.PgConn().Exec(ctx, resetQuery).ReadAll()
 	return err == nil
 }
 
