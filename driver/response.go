@@ -27,10 +27,9 @@ const (
 type response struct {
 	rows     int64 // row objects read
 	sawRows  bool
-	firstRow []byte     // a copy of the first row object, to check against fields
-	names    rowNames   // the rows' member names, numbered as the records refer to them
-	scan     rowScanner // takes rows apart into records
-	rec      []byte     // the record being built
+	firstRow []byte   // a copy of the first row object, to check against fields
+	names    rowNames // the rows' member names, numbered as the records refer to them
+	rec      []byte   // the record being built
 
 	fields    []field
 	sawFields bool
@@ -70,7 +69,7 @@ func readResponse(body io.Reader, sp *spool) (*response, error) {
 		}
 	}()
 	res := &response{}
-	if err := res.read(d, sp); err != nil {
+	if err := res.read(d, body, sp); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%w: %w", errTruncated, err)
 		}
@@ -79,7 +78,7 @@ func readResponse(body io.Reader, sp *spool) (*response, error) {
 	return res, nil
 }
 
-func (res *response) read(d *jsontext.Decoder, sp *spool) error {
+func (res *response) read(d *jsontext.Decoder, body io.Reader, sp *spool) error {
 	tok, err := d.ReadToken()
 	if err != nil {
 		if err == io.EOF {
@@ -100,8 +99,14 @@ func (res *response) read(d *jsontext.Decoder, sp *spool) error {
 			res.sawRows = true
 			if sp == nil {
 				err = d.SkipValue()
-			} else {
-				err = res.readRows(d, sp)
+				break
+			}
+			// The rows are read by a scanner of their own (rowstream.go), from where the decoder
+			// stands; the decoder then reads the members that remain.
+			var rest io.Reader
+			if rest, err = res.streamRows(d.UnreadBuffer(), body, sp); err == nil {
+				d.Reset(rest, jsontext.AllowDuplicateNames(true))
+				_, err = d.ReadToken() // the '{' streamRows puts before them
 			}
 		case `"fields"`:
 			res.sawFields = true
@@ -220,51 +225,6 @@ func (res *response) readFields(d *jsontext.Decoder) error {
 	}
 	_, err = d.ReadToken()
 	return err
-}
-
-func (res *response) readRows(d *jsontext.Decoder, sp *spool) error {
-	tok, err := d.ReadToken()
-	if err != nil {
-		return err
-	}
-	if tok.Kind() != '[' {
-		return fmt.Errorf("the answer's rows are %s, not an array", kindDesc(tok.Kind()))
-	}
-	for {
-		switch d.PeekKind() {
-		case ']':
-			_, err := d.ReadToken()
-			return err
-		case '{':
-		case 0:
-			// PeekKind reports errors as kind 0; ReadToken returns the error itself.
-			_, err := d.ReadToken()
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		default:
-			return fmt.Errorf("row %d is %s, not an object", res.rows+1, kindDesc(d.PeekKind()))
-		}
-		// One call validates the whole row object; it is spooled as sent and taken apart when
-		// it is yielded, by a scanner that can trust it to be valid JSON.
-		row, err := d.ReadValue()
-		if err != nil {
-			return err
-		}
-		// Taken apart now, while the rest downloads (rowtoken.go).
-		res.rec, err = tokenizeRow(res.rec[:0], &res.scan, &res.names, row)
-		if err != nil {
-			return err
-		}
-		if err := sp.write(res.rec); err != nil {
-			return err
-		}
-		if res.rows == 0 {
-			res.firstRow = append([]byte(nil), row...)
-		}
-		res.rows++
-	}
 }
 
 // kindDesc names a JSON kind for error messages.

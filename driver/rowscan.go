@@ -7,7 +7,8 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// rowScanner takes apart one row object that the decoder has already validated as JSON, so it
+// rowScanner takes apart one row object that has already been validated as JSON (the first row,
+// kept to check its names against the fields; rowstream.go validated it), so it
 // only finds boundaries: where each name and value starts and ends.
 type rowScanner struct {
 	b   []byte

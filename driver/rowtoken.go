@@ -5,8 +5,8 @@ import (
 	"errors"
 )
 
-// Rows are taken apart while the answer downloads, not after: each row object, once the decoder
-// has validated it, is written to the spool as a compact record of its members, so that yielding
+// Rows are taken apart while the answer downloads, not after: each row object, as it is validated
+// (rowstream.go), is written to the spool as a compact record of its members, so that yielding
 // a row after the trailer is a walk over lengths, with no JSON left to scan. A record is
 //
 //	member*   member = uvarint(name index) tag uvarint(len) bytes
@@ -36,29 +36,12 @@ func (n *rowNames) index(name []byte, guess int) uint64 {
 	return uint64(len(n.names) - 1)
 }
 
-// tokenizeRow appends the record of the row object row (valid JSON) to rec.
-func tokenizeRow(rec []byte, sc *rowScanner, names *rowNames, row []byte) ([]byte, error) {
-	if err := sc.reset(row); err != nil {
-		return rec, err
-	}
-	for k := 0; ; k++ {
-		name, ok, err := sc.name()
-		if err != nil {
-			return rec, err
-		}
-		if !ok {
-			return rec, nil
-		}
-		idx := names.index(name, k)
-		tag, val, err := sc.value()
-		if err != nil {
-			return rec, err
-		}
-		rec = binary.AppendUvarint(rec, idx)
-		rec = append(rec, tag)
-		rec = binary.AppendUvarint(rec, uint64(len(val)))
-		rec = append(rec, val...)
-	}
+// appendMember appends one member to a record.
+func appendMember(rec []byte, idx uint64, tag byte, val []byte) []byte {
+	rec = binary.AppendUvarint(rec, idx)
+	rec = append(rec, tag)
+	rec = binary.AppendUvarint(rec, uint64(len(val)))
+	return append(rec, val...)
 }
 
 var errRecord = errors.New("carto driver: a spooled row record is corrupt")

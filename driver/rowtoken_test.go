@@ -2,14 +2,17 @@ package driver
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // TestTokenizeRow: a row's record gives back every member, in order, with names numbered across
 // rows and strings unescaped.
 func TestTokenizeRow(t *testing.T) {
 	var names rowNames
-	var sc rowScanner
+	var unq []byte
 	rows := []string{
 		`{"a":1,"b":"x\"y\u00f1\\","c":null,"d":true,"e":[1,{"f":"]"}],"g":false}`,
 		`{"b":"","a":-2.5e3,"h":{"k":"v"},"a":3}`,
@@ -24,9 +27,9 @@ func TestTokenizeRow(t *testing.T) {
 	}
 	want[0][1].val = "x\"yñ\\"
 	for i, row := range rows {
-		rec, err := tokenizeRow(nil, &sc, &names, []byte(row))
-		if err != nil {
-			t.Fatal(err)
+		rec, n, err := tokenizeRowJSON(nil, &unq, &names, []byte(row))
+		if err != nil || n != len(row) {
+			t.Fatal(n, err)
 		}
 		rr := recordReader{b: rec}
 		for j, w := range want[i] {
@@ -51,4 +54,113 @@ func TestTokenizeRow(t *testing.T) {
 			t.Errorf("%x: no error", bad)
 		}
 	}
+}
+
+// member is one member of a row as the oracle of FuzzTokenizeRowJSON takes it apart.
+type member struct {
+	name string
+	tag  byte
+	val  string
+}
+
+// decodeRowJSON takes the row object at the start of b apart with the JSON decoder: the oracle of
+// tokenizeRowJSON. It returns the members and the bytes the object takes, or an error.
+func decodeRowJSON(b []byte) ([]member, int, error) {
+	d := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowDuplicateNames(true))
+	tok, err := d.ReadToken()
+	if err != nil {
+		return nil, 0, err
+	}
+	if tok.Kind() != '{' {
+		return nil, 0, errors.New("not an object")
+	}
+	var out []member
+	for d.PeekKind() != '}' {
+		name, err := d.ReadToken()
+		if err != nil {
+			return nil, 0, err
+		}
+		m := member{name: name.String()}
+		raw, err := d.ReadValue()
+		if err != nil {
+			return nil, 0, err
+		}
+		switch raw.Kind() {
+		case '"':
+			s, err := jsontext.AppendUnquote(nil, raw)
+			if err != nil {
+				return nil, 0, err
+			}
+			m.tag, m.val = tagString, string(s)
+		case 'n':
+			m.tag = tagNull
+		case 't':
+			m.tag = tagTrue
+		case 'f':
+			m.tag = tagFalse
+		case '0':
+			m.tag, m.val = tagNumber, string(raw)
+		default:
+			m.tag, m.val = tagRaw, string(raw)
+		}
+		out = append(out, m)
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return nil, 0, err
+	}
+	return out, int(d.InputOffset()), nil
+}
+
+// FuzzTokenizeRowJSON: the row scanner accepts exactly the row objects the JSON decoder accepts,
+// and its record holds the members the decoder finds. Whatever follows the object (the next row)
+// is not its business; bytes that end inside the object ask for more.
+func FuzzTokenizeRowJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":"x\"y\u00f1\\","c":null,"d":true,"e":[1,{"f":"]"}],"g":false}`,
+		`{"b":"","a":-2.5e3,"h":{"k":"v"},"a":3}`,
+		`{ "a" : [ ] , "b" : { } }  ,{"a":2}`,
+		`{"a":0.5E+07,"b":-0,"c":"\ud83d\ude00","d":"\ud800"}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":tru}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}",
+		`{"a":[1,]}`, `{"a":{"b"}}`, `{"a":1,}`, `{,}`, `{}`, `{"a":"é"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		if len(b) == 0 || b[0] != '{' {
+			return
+		}
+		var names rowNames
+		var unq []byte
+		rec, n, err := tokenizeRowJSON(nil, &unq, &names, b)
+		want, wn, werr := decodeRowJSON(b)
+		if err == errNeedMore {
+			if werr == nil {
+				t.Fatalf("%q: the scanner wants more, the decoder read %d bytes", b, wn)
+			}
+			return
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%q: scanner %v, decoder %v", b, err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if n != wn {
+			t.Fatalf("%q: scanner took %d bytes, decoder %d", b, n, wn)
+		}
+		rr := recordReader{b: rec}
+		for i, w := range want {
+			idx, tag, val, ok, err := rr.next()
+			if err != nil || !ok {
+				t.Fatalf("%q member %d: %v %v", b, i, ok, err)
+			}
+			if got := (member{names.names[idx], tag, string(val)}); got != w {
+				t.Fatalf("%q member %d: %+v, want %+v", b, i, got, w)
+			}
+		}
+		if _, _, _, ok, _ := rr.next(); ok {
+			t.Fatalf("%q: more members than the decoder found", b)
+		}
+	})
 }
