@@ -358,48 +358,53 @@ func scanNumber(b []byte, i int) (int, error) {
 	if b[j] == '-' {
 		j++
 	}
-	digits := func() (int, error) {
-		if j >= len(b) {
-			return 0, errNeedMore
-		}
-		if b[j] < '0' || b[j] > '9' {
-			return 0, syntaxError(b[j], "in a number")
-		}
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if j >= len(b) {
-			return 0, errNeedMore
-		}
-		return j, nil
+	if j >= len(b) {
+		return 0, errNeedMore
+	}
+	switch c := b[j]; {
+	case c == '0':
+		j++
+	case c >= '1' && c <= '9':
+		j = skipDigits(b, j+1)
+	default:
+		return 0, syntaxError(c, "in a number")
 	}
 	if j >= len(b) {
 		return 0, errNeedMore
 	}
-	if b[j] == '0' {
-		j++
-		if j >= len(b) {
+	if b[j] == '.' {
+		if j++; j >= len(b) {
 			return 0, errNeedMore
 		}
-	} else if _, err := digits(); err != nil {
-		return 0, err
-	}
-	if b[j] == '.' {
-		j++
-		if _, err := digits(); err != nil {
-			return 0, err
+		if b[j] < '0' || b[j] > '9' {
+			return 0, syntaxError(b[j], "after a number's decimal point")
+		}
+		if j = skipDigits(b, j+1); j >= len(b) {
+			return 0, errNeedMore
 		}
 	}
 	if b[j] == 'e' || b[j] == 'E' {
-		j++
-		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+		if j++; j < len(b) && (b[j] == '+' || b[j] == '-') {
 			j++
 		}
-		if _, err := digits(); err != nil {
-			return 0, err
+		if j >= len(b) {
+			return 0, errNeedMore
+		}
+		if b[j] < '0' || b[j] > '9' {
+			return 0, syntaxError(b[j], "in a number's exponent")
+		}
+		if j = skipDigits(b, j+1); j >= len(b) {
+			return 0, errNeedMore
 		}
 	}
 	return j, nil
+}
+
+func skipDigits(b []byte, j int) int {
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j
 }
 
 func scanLiteral(b []byte, i int, lit string) (int, error) {
