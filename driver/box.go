@@ -18,6 +18,7 @@ type boxer struct {
 	strs   []string
 	slices [][]byte
 	text   []byte // the bytes of strings, in the same spirit
+	num    []byte // scratch: an integer's text written back (numbers.go)
 }
 
 const (

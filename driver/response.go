@@ -20,6 +20,11 @@ const (
 	tagNumber
 	tagString
 	tagRaw
+	// Numbers read while the answer downloads (numbers.go): an integer as its zigzag varint, whose
+	// text is the integer's canonical form; a number with a double value, as the value's 8 bytes
+	// (little-endian IEEE 754) followed by the number's text.
+	tagInt
+	tagFloat
 )
 
 // response is a SQL API JSON answer read to its end: the rows went to a spool (or were

@@ -293,10 +293,14 @@ func tokenizeRowJSON(rec []byte, unq *[]byte, names *rowNames, b []byte) ([]byte
 		if err != nil {
 			return rec, 0, err
 		}
-		if tag == tagRaw || tag == tagNumber {
-			val = b[i:j]
+		switch tag {
+		case tagRaw:
+			rec = appendMember(rec, idx, tag, b[i:j])
+		case tagNumber:
+			rec = appendNumber(rec, idx, b[i:j])
+		default:
+			rec = appendMember(rec, idx, tag, val)
 		}
-		rec = appendMember(rec, idx, tag, val)
 		if i = skipSpace(b, j); i >= len(b) {
 			return rec, 0, errNeedMore
 		}

@@ -13,8 +13,9 @@ import (
 //
 // where the name index numbers the member names in the order they first appear in the answer
 // (the column names, usually the same for every row, so a row costs a byte per member for them),
-// tag is the JSON kind (tagNull ... tagRaw), and the bytes are a string's unescaped content, a
-// number's text, or an object's or array's raw JSON (none for null, true and false).
+// tag is the JSON kind (tagNull ... tagRaw, or tagInt and tagFloat for numbers already read, see
+// numbers.go), and the bytes are a string's unescaped content, a number's text (or value), or an
+// object's or array's raw JSON (none for null, true and false).
 
 // rowNames numbers the member names of an answer's rows.
 type rowNames struct {

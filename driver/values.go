@@ -21,6 +21,16 @@ func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
 	if tag == tagNull {
 		return nil, nil
 	}
+	if tag == tagInt || tag == tagFloat {
+		v, done, t, text, err := numberValue(f.kind, tag, val, bx, bx.num)
+		if done {
+			return v, err
+		}
+		if tag == tagInt {
+			bx.num = text // the scratch, grown
+		}
+		tag, val = t, text
+	}
 	switch f.kind {
 	case kindInt:
 		if tag == tagNumber || tag == tagString {
