@@ -54,20 +54,30 @@ type recordReader struct {
 
 // next returns the next member, or ok=false at the end of the record.
 func (r *recordReader) next() (idx uint64, tag byte, val []byte, ok bool, err error) {
-	if len(r.b) == 0 {
+	b := r.b
+	if len(b) == 0 {
 		return 0, 0, nil, false, nil
 	}
-	idx, k := binary.Uvarint(r.b)
-	if k <= 0 || k >= len(r.b) {
+	// Name numbers and lengths are almost always below 128: one byte each.
+	if len(b) >= 3 && b[0] < 0x80 && b[2] < 0x80 {
+		n := int(b[2])
+		if len(b)-3 < n {
+			return 0, 0, nil, false, errRecord
+		}
+		r.b = b[3+n:]
+		return uint64(b[0]), b[1], b[3 : 3+n : 3+n], true, nil
+	}
+	idx, k := binary.Uvarint(b)
+	if k <= 0 || k >= len(b) {
 		return 0, 0, nil, false, errRecord
 	}
-	tag = r.b[k]
-	n, m := binary.Uvarint(r.b[k+1:])
+	tag = b[k]
+	n, m := binary.Uvarint(b[k+1:])
 	start := k + 1 + m
-	if m <= 0 || uint64(len(r.b)-start) < n {
+	if m <= 0 || uint64(len(b)-start) < n {
 		return 0, 0, nil, false, errRecord
 	}
-	val = r.b[start : start+int(n) : start+int(n)]
-	r.b = r.b[start+int(n):]
+	val = b[start : start+int(n) : start+int(n)]
+	r.b = b[start+int(n):]
 	return idx, tag, val, true, nil
 }
