@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
-// FuzzNumberValue: a number read while downloading (appendNumber) gives every kind of column
-// the value its text gives (the text read after the trailer, as tagNumber), error for error.
+// FuzzNumberValue: a number read while downloading (rowrec's Int and Float) gives every kind of column
+// the value its text gives (the text read after the trailer, as rowrec.Number), error for error.
 func FuzzNumberValue(f *testing.F) {
 	for _, s := range []string{
 		"0", "-0", "7", "-12", "1.5", "1.50", "-0.0", "1e3", "1E+3", "2.5e-7", "1e999", "-1e999",
@@ -25,9 +27,14 @@ func FuzzNumberValue(f *testing.F) {
 		if v := jsontext.Value(text); !v.IsValid() || v.Kind() != '0' {
 			return
 		}
-		rec := appendNumber(nil, 0, []byte(text))
-		rr := recordReader{b: rec}
-		_, tag, val, ok, err := rr.next()
+		var names rowrec.Names
+		var unq []byte
+		rec, _, err := rowrec.AppendRow(nil, &unq, &names, []byte(`{"n":`+text+`}`))
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		rd := rowrec.NewReader(rec)
+		_, tag, val, ok, err := rd.Next()
 		if err != nil || !ok {
 			t.Fatalf("%s: %v %v", text, ok, err)
 		}
@@ -35,7 +42,7 @@ func FuzzNumberValue(f *testing.F) {
 			fl := &field{name: "n", kind: k}
 			var bx, bx2 boxer
 			got, gerr := value(fl, tag, val, &bx)
-			want, werr := value(fl, tagNumber, []byte(text), &bx2)
+			want, werr := value(fl, rowrec.Number, []byte(text), &bx2)
 			if (gerr == nil) != (werr == nil) {
 				t.Fatalf("%s kind %d: error %v, from the text %v", text, k, gerr, werr)
 			}

@@ -10,21 +10,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-)
 
-// JSON kinds of a row's values, as the row scanner reports them.
-const (
-	tagNull byte = iota
-	tagFalse
-	tagTrue
-	tagNumber
-	tagString
-	tagRaw
-	// Numbers read while the answer downloads (numbers.go): an integer as its zigzag varint, whose
-	// text is the integer's canonical form; a number with a double value, as the value's 8 bytes
-	// (little-endian IEEE 754) followed by the number's text.
-	tagInt
-	tagFloat
+	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
 // response is a SQL API JSON answer read to its end: the rows went to a spool (or were
@@ -32,9 +19,9 @@ const (
 type response struct {
 	rows     int64 // row objects read
 	sawRows  bool
-	firstRow []byte   // a copy of the first row object, to check against fields
-	names    rowNames // the rows' member names, numbered as the records refer to them
-	rec      []byte   // the record being built
+	firstRec []byte       // a copy of the first row's record, to check against fields
+	names    rowrec.Names // the rows' member names, numbered as the records refer to them
+	rec      []byte       // the record being built
 
 	fields    []field
 	sawFields bool

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
 // rows yields the rows of an answer that was read to its end, from its spool.
@@ -51,7 +52,7 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	if !res.sawRows {
 		return nil, fmt.Errorf("the answer has no rows member")
 	}
-	r := &rows{sp: sp, fields: res.fields, names: res.names.names}
+	r := &rows{sp: sp, fields: res.fields, names: res.names}
 	r.cols = make([]string, len(res.fields))
 	for i := range res.fields {
 		r.cols[i] = res.fields[i].name
@@ -75,8 +76,8 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	// rowCount || rows), so the count agrees with rows of earlier statements: their columns do
 	// not. Every row object has exactly the described names (both lose duplicates, skipfields
 	// and __proto__ alike), so the first one tells.
-	if res.firstRow != nil {
-		if err := r.checkNames(res.firstRow); err != nil {
+	if res.firstRec != nil {
+		if err := r.checkNames(res.firstRec); err != nil {
 			return nil, err
 		}
 	}
@@ -94,24 +95,25 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	return r, nil
 }
 
-// checkNames reports an error unless the member names of the row object b are exactly the
+// checkNames reports an error unless the member names of the row record rec are exactly the
 // columns.
-func (r *rows) checkNames(b []byte) error {
-	var sc rowScanner
-	if err := sc.reset(b); err != nil {
-		return err
-	}
+func (r *rows) checkNames(rec []byte) error {
+	rd := rowrec.NewReader(rec)
 	seen := make([]bool, len(r.cols))
 	n := 0
 	for {
-		name, ok, err := sc.name()
+		idx, _, _, ok, err := rd.Next()
 		if err != nil {
 			return err
 		}
 		if !ok {
 			break
 		}
-		col, known := r.colOf[string(name)]
+		if idx >= uint64(len(r.names)) {
+			return rowrec.ErrCorrupt
+		}
+		name := r.names[idx]
+		col, known := r.colOf[name]
 		if !known {
 			return fmt.Errorf("the answer's first row has a column %q that its fields (those of the last "+
 				"statement) do not describe: when a query has several statements CARTO sends the rows of "+
@@ -120,9 +122,6 @@ func (r *rows) checkNames(b []byte) error {
 		if !seen[col] {
 			seen[col] = true
 			n++
-		}
-		if _, _, err := sc.value(); err != nil {
-			return err
 		}
 	}
 	if n != len(r.cols) {
@@ -152,9 +151,9 @@ func (r *rows) Next(dest []driver.Value) error {
 	for i := range dest {
 		dest[i] = nil
 	}
-	rec := recordReader{b: b}
+	rec := rowrec.NewReader(b)
 	for {
-		idx, tag, val, ok, err := rec.next()
+		idx, tag, val, ok, err := rec.Next()
 		if err != nil {
 			return err
 		}
@@ -162,7 +161,7 @@ func (r *rows) Next(dest []driver.Value) error {
 			return nil
 		}
 		if idx >= uint64(len(r.colAt)) {
-			return errRecord
+			return rowrec.ErrCorrupt
 		}
 		col := r.colAt[idx]
 		if col < 0 {

@@ -13,27 +13,29 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
 // value turns one spooled value of a column into the Go value Rows yields, boxing numbers and
 // strings through bx. Nothing it returns shares memory with val, which is reused for the next row.
 func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
-	if tag == tagNull {
+	if tag == rowrec.Null {
 		return nil, nil
 	}
-	if tag == tagInt || tag == tagFloat {
+	if tag == rowrec.Int || tag == rowrec.Float {
 		v, done, t, text, err := numberValue(f.kind, tag, val, bx, bx.num)
 		if done {
 			return v, err
 		}
-		if tag == tagInt {
+		if tag == rowrec.Int {
 			bx.num = text // the scratch, grown
 		}
 		tag, val = t, text
 	}
 	switch f.kind {
 	case kindInt:
-		if tag == tagNumber || tag == tagString {
+		if tag == rowrec.Number || tag == rowrec.String {
 			// A string too: a server may send int8 as text to keep its digits.
 			n, err := parseInt(val)
 			if err != nil {
@@ -43,7 +45,7 @@ func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
 		}
 	case kindFloat:
 		switch tag {
-		case tagNumber, tagString:
+		case rowrec.Number, rowrec.String:
 			var f float64
 			switch string(val) {
 			case "NaN":
@@ -61,18 +63,18 @@ func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
 			return bx.float64(f), nil
 		}
 	case kindNumeric:
-		if tag == tagNumber || tag == tagString {
+		if tag == rowrec.Number || tag == rowrec.String {
 			return bx.string(val), nil
 		}
 	case kindBool:
 		switch tag {
-		case tagTrue:
+		case rowrec.True:
 			return true, nil
-		case tagFalse:
+		case rowrec.False:
 			return false, nil
 		}
 	case kindTimestamp:
-		if tag == tagString {
+		if tag == rowrec.String {
 			if t, ok := parseTimestamp(val); ok {
 				return t, nil
 			}
@@ -85,33 +87,33 @@ func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
 	case kindBytea:
 		return bytea(tag, val)
 	case kindArray:
-		if tag == tagString {
+		if tag == rowrec.String {
 			// Arrays of types CARTO does not know come as PostgreSQL's array text.
 			return string(val), nil
 		}
 		return rawJSON(tag, val)
 	case kindGeometry:
-		if tag == tagString {
+		if tag == rowrec.String {
 			// A fresh slice for every value: geo.Geometry may keep it.
 			return bx.bytes(append([]byte(nil), val...)), nil
 		}
 	case kindText:
-		if tag == tagString {
+		if tag == rowrec.String {
 			return bx.string(val), nil
 		}
 	}
 	// kindOther, and values whose JSON kind does not fit the column's type.
 	switch tag {
-	case tagString:
+	case rowrec.String:
 		return string(val), nil
-	case tagNumber:
+	case rowrec.Number:
 		if n, err := parseInt(val); err == nil {
 			return n, nil
 		}
 		return string(val), nil
-	case tagTrue:
+	case rowrec.True:
 		return true, nil
-	case tagFalse:
+	case rowrec.False:
 		return false, nil
 	}
 	return append([]byte(nil), val...), nil
@@ -170,11 +172,11 @@ func parseInt(b []byte) (int64, error) {
 // they are quoted again.
 func rawJSON(tag byte, val []byte) (driver.Value, error) {
 	switch tag {
-	case tagString:
+	case rowrec.String:
 		return jsontext.AppendQuote(nil, val)
-	case tagTrue:
+	case rowrec.True:
 		return []byte("true"), nil
-	case tagFalse:
+	case rowrec.False:
 		return []byte("false"), nil
 	}
 	return append([]byte(nil), val...), nil
@@ -184,7 +186,7 @@ func rawJSON(tag byte, val []byte) (driver.Value, error) {
 // server sends, and PostgreSQL's hex text (\xdead) should a server send that instead.
 func bytea(tag byte, val []byte) (driver.Value, error) {
 	switch tag {
-	case tagRaw:
+	case rowrec.Raw:
 		var buf struct {
 			Type string `json:"type"`
 			Data []int  `json:"data"`
@@ -200,7 +202,7 @@ func bytea(tag byte, val []byte) (driver.Value, error) {
 			out[i] = byte(n)
 		}
 		return out, nil
-	case tagString:
+	case rowrec.String:
 		if len(val) >= 2 && val[0] == '\\' && val[1] == 'x' {
 			out := make([]byte, hex.DecodedLen(len(val)-2))
 			if _, err := hex.Decode(out, val[2:]); err == nil {
