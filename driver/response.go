@@ -97,6 +97,8 @@ func (res *response) read(d *jsontext.Decoder, body io.Reader, sp *spool) error 
 			// stands; the decoder then reads the members that remain.
 			var rest io.Reader
 			if rest, err = res.streamRows(d.UnreadBuffer(), body, sp); err == nil {
+				// What the decoder reads from now on; a second rows member continues from it.
+				body = rest
 				d.Reset(rest, jsontext.AllowDuplicateNames(true))
 				_, err = d.ReadToken() // the '{' streamRows puts before them
 			}

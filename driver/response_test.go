@@ -470,3 +470,22 @@ func TestDecodeInt8RoundedToTwoTo63(t *testing.T) {
 		}
 	}
 }
+
+// Two rows members (duplicate names are allowed) give the rows of both, also when the second
+// one starts in what the rows scanner read past the first one.
+func TestDecodeTwoRowsMembers(t *testing.T) {
+	var pad strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&pad, `,"p%d":[%d]`, i, i)
+	}
+	body := `{"rows":[{"a":1}],"rows":[{"a":2},{"a":3}]` + pad.String() +
+		`,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":3}`
+	_, got, err := decodeAll(t, []byte(body), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]driver.Value{{int64(1)}, {int64(2)}, {int64(3)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+}
