@@ -21,8 +21,8 @@ package sqlapi
 //
 // cartolocal plans the statements with its cartodb.CDB_QueryTablesText on the owner's read-only
 // look-up connection, one round trip per statement, and reads the metadata in the same query;
-// statements the wrapper cannot take are not sent, and a lone statement without FROM or TABLE is
-// planned only if it fails (cacheDecision).
+// statements the wrapper cannot take are not sent, a lone statement without FROM or TABLE is
+// planned only if it fails, and reads are planned beside the query (cacheDecision).
 // Where it differs: statements are split with PostgreSQL's own lexical rules (internal/pgscan)
 // and end at their last token (a trailing -- comment does not swallow the wrapper), where
 // CARTO's regular expression knows neither comments nor E'' strings; foreign tables get the
@@ -70,25 +70,40 @@ JOIN pg_catalog.pg_class c ON c.oid = t.name::regclass
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN cartodb.CDB_TableMetadata m ON m.tabname = c.oid`
 
-// cacheDecision sets a query's caching headers before the first byte of its answer goes out.
-// Most are decided before the query runs, as CARTO decides them. One statement that names no
-// relation (no FROM, no TABLE: SELECT 1, SELECT f(x), VALUES) can plan to no table only; whether
-// it plans at all is what its own run tells, so its look-up waits: an answer that starts (rows,
-// or an end without error) planned, hence touches no table, and only an error costs the round
-// trip (planning may be what failed: samples 09, 25). SELECT 1 then costs nothing more.
+// cacheDecision sets a query's caching headers before the first byte of its answer goes out,
+// from the tables the query touches, planned before it runs as CARTO plans them. Where the answer
+// waits for its first byte anyway (the streamed formats), the planning need not delay the query:
+//   - one statement that names no relation (no FROM, no TABLE: SELECT 1, SELECT f(x), VALUES) can
+//     plan to no table only, and whether it plans at all is what its own run tells: an answer
+//     that starts (rows, or an end without error) planned, hence touches no table, and only an
+//     error costs the planning round trip (planning may be what failed: samples 09, 25). SELECT 1
+//     costs nothing more.
+//   - other SQL that may not write is planned beside the query, on the look-up connection, and
+//     the first byte waits for it. A read does not move CDB_TableMetadata, so the stamps read are
+//     those CARTO would read first; should the query hold a lock the planning needs, the look-up's
+//     lock_timeout gives up and the headers fall back.
+//   - SQL that may write is planned first, as on CARTO: its plan must not see its own changes nor
+//     wait for its locks.
 type cacheDecision struct {
 	srv      *Server
 	ctx      context.Context
 	user     *users.User
-	stmts    []string // the statements to plan when the decision waits
+	stmts    []string // the wrappable statements
 	h        http.Header
 	mayWrite bool
 	persist  bool
-	pending  bool // decided when the answer starts or fails
+	pending  bool              // decided by apply, when the answer starts or fails
+	result   chan lookupResult // pending: the look-up running beside the query; nil: a lone statement's
 }
 
-// decideCache sets the caching headers of q now, or arranges for them to be set by apply.
-// waitable says the caller calls apply before anything goes out; otherwise the look-up runs now.
+// lookupResult is what a look-up found.
+type lookupResult struct {
+	tables []affectedTable
+	known  bool
+}
+
+// decideCache sets the caching headers of q now, or arranges for apply to set them. waitable says
+// the caller calls apply before anything goes out, and wait before it returns.
 func (srv *Server) decideCache(ctx context.Context, u *users.User, q string, h http.Header, persist, waitable bool) *cacheDecision {
 	c := &cacheDecision{srv: srv, ctx: ctx, user: u, h: h, mayWrite: mayWriteRE.MatchString(q), persist: persist}
 	if q == "" {
@@ -103,11 +118,21 @@ func (srv *Server) decideCache(ctx context.Context, u *users.User, q string, h h
 			c.stmts = append(c.stmts, stmt)
 		}
 	}
-	if waitable && len(all) == 1 && len(c.stmts) == 1 && !namesRelation(c.stmts[0]) {
+	switch {
+	case !waitable || len(c.stmts) == 0:
+		c.set(c.lookup())
+	case len(all) == 1 && len(c.stmts) == 1 && !namesRelation(c.stmts[0]):
 		c.pending = true
-		return c
+	case c.mayWrite:
+		c.set(c.lookup())
+	default:
+		c.pending = true
+		c.result = make(chan lookupResult, 1)
+		go func() {
+			tables, known := c.lookup()
+			c.result <- lookupResult{tables, known}
+		}()
 	}
-	c.set(c.lookup())
 	return c
 }
 
@@ -118,11 +143,24 @@ func (c *cacheDecision) apply(failed bool) {
 		return
 	}
 	c.pending = false
-	if failed {
+	switch {
+	case c.result != nil:
+		r := <-c.result
+		c.set(r.tables, r.known)
+	case failed:
 		c.set(c.lookup())
-		return
+	default:
+		c.set(nil, true)
 	}
-	c.set(nil, true)
+}
+
+// wait returns once no look-up of the decision runs: the handler calls it before it returns, after
+// cancelling the request's context.
+func (c *cacheDecision) wait() {
+	if c.pending && c.result != nil {
+		<-c.result
+		c.pending = false
+	}
 }
 
 func (c *cacheDecision) set(tables []affectedTable, known bool) {

@@ -21,6 +21,9 @@ type cacheHeaders struct {
 	control, channel, key, modified string
 }
 
+// cacheOnly is r without its body, for check's messages.
+func cacheOnly(r sqlResp) sqlResp { r.body = "(" + strconv.Itoa(len(r.body)) + " bytes)"; return r }
+
 func cacheOf(r sqlResp) cacheHeaders {
 	return cacheHeaders{r.header.Get("Cache-Control"), r.header.Get("X-Cache-Channel"), r.header.Get("Surrogate-Key"), r.header.Get("Last-Modified")}
 }
@@ -123,6 +126,19 @@ func TestSQLCacheHeaders(t *testing.T) {
 	check("!bbox!", sqlMaster(t, acct, "select * from places where the_geom_webmercator && !bbox!"), 400,
 		cacheHeaders{stamped, placesChannel, key("places"), sample07})
 
+	// The look-up runs beside a read: a lock the read takes delays it (a small answer is all sent
+	// and committed before the first byte goes out), or, when the read holds it while its answer
+	// waits for the headers, the look-up gives up and the headers fall back; the look-up may also
+	// come first. Never does the answer wait on a look-up that waits on it.
+	check("locked", sqlMaster(t, acct, "begin; lock table places; select * from places; commit"), 200,
+		cacheHeaders{stamped, placesChannel, key("places"), sample07})
+	r := sqlMaster(t, acct, "begin; lock table places; select g from places, generate_series(1, 300000) g; commit")
+	if got := cacheOf(r); got.control != stamped || got.channel != placesChannel || got.modified != sample07 {
+		check("locked, long", cacheOnly(r), 200, cacheHeaders{"fallback", "", "", ""})
+	}
+	if !strings.HasSuffix(r.body, `"total_rows":300000}`) {
+		t.Errorf("locked, long: %s", r.body[max(0, len(r.body)-100):])
+	}
 	// A table without a stamp: the fallback max-age, Last-Modified now, no channel (sample 01);
 	// with a stamped one, the channel names the stamped one only.
 	check("plain", sqlMaster(t, acct, "select * from plain"), 200, cacheHeaders{"fallback", "", "", "now"})
@@ -160,7 +176,7 @@ func TestSQLCacheHeaders(t *testing.T) {
 	check("ddl", sqlMaster(t, acct, "create table t2 (a int)"), 200, cacheHeaders{noStore, "", "", "now"})
 
 	// The write moved the table's stamp: the next read says so, and so does the channel's date.
-	r := sqlMaster(t, acct, "select * from places")
+	r = sqlMaster(t, acct, "select * from places")
 	check("read after write", r, 200, cacheHeaders{stamped, placesChannel, key("places"), "now"})
 	var updated time.Time
 	if err := pg.QueryRow(ctx, "SELECT updated_at FROM cartodb.CDB_TableMetadata WHERE tabname = $1::regclass", acct.User+".places").Scan(&updated); err != nil {

@@ -166,6 +166,10 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	// The streamed formats call apply before their first byte; the others decide now.
 	streamed := ogrFormats[sp.format] == nil && sp.format != "topojson"
 	cache := srv.decideCache(ctx, who.User, sp.q, h, sp.cachePolicy == "persist", streamed)
+	defer func() {
+		cancel()
+		cache.wait()
+	}()
 	if ctx.Err() != nil {
 		return
 	}
