@@ -55,20 +55,19 @@ const fallbackTTL = 5 * 60
 
 // affectedTable is one table a query touches, as CARTO's QueryMetadata holds it.
 type affectedTable struct {
-	oid           uint32
-	db            string
-	schema, table string // quote_ident'ed, as in X-Cache-Channel
-	updatedAt     int64  // CDB_TableMetadata's updated_at in Unix milliseconds; 0: no row
+	oid       uint32
+	db        string
+	name      string // schema.table, each quoted as quote_ident quotes it (X-Cache-Channel's form)
+	updatedAt int64  // CDB_TableMetadata's updated_at in Unix milliseconds; 0: no row
 }
 
-// affectedTablesSQL plans one wrapped statement with CDB_QueryTablesText and reads what CARTO's
-// getTablesMetadata reads of each table.
-const affectedTablesSQL = `SELECT c.oid, current_database(), quote_ident(n.nspname), quote_ident(c.relname),
-	coalesce(floor(extract(epoch FROM m.updated_at) * 1000)::int8, 0)
-FROM unnest(cartodb.CDB_QueryTablesText($1)) AS t(name)
-JOIN pg_catalog.pg_class c ON c.oid = t.name::regclass
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN cartodb.CDB_TableMetadata m ON m.tabname = c.oid`
+// affectedTablesSQL plans one wrapped statement with CDB_QueryTablesText (whose names are
+// format('%I.%I'), quote_ident's quoting) and reads what CARTO's getTablesMetadata reads of each
+// table. Scalar subqueries rather than joins with the catalogs keep its own planning short.
+const affectedTablesSQL = `SELECT t.name::regclass::oid, current_database(), t.name,
+	coalesce((SELECT floor(extract(epoch FROM m.updated_at) * 1000)::int8
+		FROM cartodb.CDB_TableMetadata m WHERE m.tabname = t.name::regclass), 0)
+FROM unnest(cartodb.CDB_QueryTablesText($1)) AS t(name)`
 
 // cacheDecision sets a query's caching headers before the first byte of its answer goes out,
 // from the tables the query touches, planned before it runs as CARTO plans them. Where the answer
@@ -190,7 +189,7 @@ func (c *cacheDecision) lookup() (tables []affectedTable, known bool) {
 		}
 		for rows.Next() {
 			var t affectedTable
-			if err := rows.Scan(&t.oid, &t.db, &t.schema, &t.table, &t.updatedAt); err != nil {
+			if err := rows.Scan(&t.oid, &t.db, &t.name, &t.updatedAt); err != nil {
 				rows.Close()
 				return nil, false
 			}
@@ -372,9 +371,7 @@ func cacheChannel(tables []affectedTable) string {
 				b.WriteByte(',')
 			}
 			first = false
-			b.WriteString(t.schema)
-			b.WriteByte('.')
-			b.WriteString(t.table)
+			b.WriteString(t.name)
 		}
 	}
 	return b.String()
@@ -385,7 +382,7 @@ func cacheChannel(tables []affectedTable) string {
 func surrogateKey(tables []affectedTable) string {
 	keys := make([]string, 0, len(tables))
 	for _, t := range tables {
-		sum := sha256.Sum256([]byte(t.db + ":" + t.schema + "." + t.table))
+		sum := sha256.Sum256([]byte(t.db + ":" + t.name))
 		keys = append(keys, "t:"+base64.StdEncoding.EncodeToString(sum[:])[:6])
 	}
 	slices.Sort(keys)

@@ -14,7 +14,7 @@ func TestSurrogateKeySamples(t *testing.T) {
 		"untitle_table_4": "t:h0+o0b", // samples 40
 		"pgtypes_table":   "t:PRKckZ", // sample 49c
 	} {
-		tables := []affectedTable{{db: "cartodb_test_user_1_db", schema: "public", table: table, updatedAt: 1}}
+		tables := []affectedTable{{db: "cartodb_test_user_1_db", name: "public." + table, updatedAt: 1}}
 		if got := surrogateKey(tables); got != want {
 			t.Errorf("%s: %q, want %q", table, got, want)
 		}
@@ -23,8 +23,8 @@ func TestSurrogateKeySamples(t *testing.T) {
 		}
 	}
 	two := []affectedTable{
-		{db: "d", schema: "s", table: "b", updatedAt: 1}, {db: "d", schema: "s", table: "a", updatedAt: 1},
-		{db: "e", schema: "s", table: "c", updatedAt: 1},
+		{db: "d", name: "s.b", updatedAt: 1}, {db: "d", name: "s.a", updatedAt: 1},
+		{db: "e", name: "s.c", updatedAt: 1},
 	}
 	if got := cacheChannel(two); got != "d:s.b,s.a;;e:s.c" {
 		t.Errorf("channel of two databases %q", got)
