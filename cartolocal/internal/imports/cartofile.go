@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gocarto/carto/cartolocal/internal/importer"
+	"github.com/gocarto/carto/cartolocal/internal/registry"
 	"github.com/gocarto/carto/internal/pgscan"
 )
 
@@ -237,35 +238,15 @@ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`,
 // definitionFromLayers makes a MapConfig of a map CARTO exported: one layer per data layer, with
 // its query (or all of its table) and its CartoCSS.
 func definitionFromLayers(schema string, layers []cartoLayer, newName func(string) string, rewrite func(string) string) json.RawMessage {
-	type options struct {
-		SQL             string `json:"sql"`
-		CartoCSS        string `json:"cartocss"`
-		CartoCSSVersion string `json:"cartocss_version"`
-	}
-	type layer struct {
-		Type    string  `json:"type"`
-		Options options `json:"options"`
-	}
-	cfg := struct {
-		Version string  `json:"version"`
-		Layers  []layer `json:"layers"`
-	}{Version: "1.3.0", Layers: []layer{}}
-	for _, l := range layers {
-		o := options{SQL: "SELECT * FROM " + pgx.Identifier{schema, newName(l.Table)}.Sanitize(),
+	def := make([]registry.Layer, len(layers))
+	for i, l := range layers {
+		def[i] = registry.Layer{SQL: "SELECT * FROM " + pgx.Identifier{schema, newName(l.Table)}.Sanitize(),
 			CartoCSS: l.Style, CartoCSSVersion: l.StyleVersion}
 		if strings.TrimSpace(l.Query) != "" {
-			o.SQL = rewrite(l.Query)
+			def[i].SQL = rewrite(l.Query)
 		}
-		if o.CartoCSS == "" {
-			o.CartoCSS = "#layer { marker-fill: #FF6600; line-color: #FF6600; polygon-fill: #FF6600; polygon-opacity: 0.7; }"
-		}
-		if o.CartoCSSVersion == "" {
-			o.CartoCSSVersion = "2.1.1"
-		}
-		cfg.Layers = append(cfg.Layers, layer{Type: "mapnik", Options: o})
 	}
-	b, _ := json.Marshal(cfg) // strings only: cannot fail
-	return b
+	return registry.Definition(def)
 }
 
 // rewriteQueries rewrites every "sql" and "query" string of a MapConfig (layers' options,

@@ -250,6 +250,23 @@ VALUES ($1, $2, 'derived', $3, $4, $5, $6, $7::jsonb) RETURNING id::text`,
 // its rows, in Windshaft's MapConfig 1.3.0. Tables are named "schema"."table", which is also how
 // a rename finds them in the definition.
 func DefaultDefinition(schema string, tables []string) []byte {
+	layers := make([]Layer, len(tables))
+	for i, t := range tables {
+		layers[i] = Layer{SQL: "SELECT * FROM " + pgx.Identifier{schema, t}.Sanitize()}
+	}
+	return Definition(layers)
+}
+
+// Layer is one layer of a map's definition: its query and its CartoCSS.
+type Layer struct {
+	SQL             string
+	CartoCSS        string // empty: CARTO's default style, orange for every geometry type
+	CartoCSSVersion string // empty: 2.1.1
+}
+
+// Definition is the MapConfig 1.3.0 of a map of mapnik layers, the shape every map the registry
+// makes has (from tables, or from a .carto file's layers).
+func Definition(layers []Layer) []byte {
 	type options struct {
 		SQL             string `json:"sql"`
 		CartoCSS        string `json:"cartocss"`
@@ -262,13 +279,16 @@ func DefaultDefinition(schema string, tables []string) []byte {
 	cfg := struct {
 		Version string  `json:"version"`
 		Layers  []layer `json:"layers"`
-	}{Version: "1.3.0"}
-	for _, t := range tables {
-		cfg.Layers = append(cfg.Layers, layer{Type: "mapnik", Options: options{
-			SQL:             "SELECT * FROM " + pgx.Identifier{schema, t}.Sanitize(),
-			CartoCSS:        "#layer { marker-fill: #FF6600; line-color: #FF6600; polygon-fill: #FF6600; polygon-opacity: 0.7; }",
-			CartoCSSVersion: "2.1.1",
-		}})
+	}{Version: "1.3.0", Layers: []layer{}}
+	for _, l := range layers {
+		o := options(l)
+		if o.CartoCSS == "" {
+			o.CartoCSS = "#layer { marker-fill: #FF6600; line-color: #FF6600; polygon-fill: #FF6600; polygon-opacity: 0.7; }"
+		}
+		if o.CartoCSSVersion == "" {
+			o.CartoCSSVersion = "2.1.1"
+		}
+		cfg.Layers = append(cfg.Layers, layer{Type: "mapnik", Options: o})
 	}
 	b, _ := json.Marshal(cfg) // plain strings: cannot fail
 	return b
