@@ -33,7 +33,8 @@ type env struct {
 	dir   string
 	mu    sync.Mutex
 	accts map[string]testAccount
-	// clock is the scheduler's time; tests move it.
+	// clock is the scheduler's time; tests move it. It starts on a whole second, so that the
+	// times PostgreSQL stores (to the microsecond) are exactly the clock's.
 	clockMu sync.Mutex
 	clock   time.Time
 }
@@ -82,7 +83,7 @@ func (e *env) authenticate(r *http.Request, apiKey string) (imports.Account, int
 func newEnv(t *testing.T, cfg func(*imports.Config)) (*env, *cartotest.Account) {
 	t.Helper()
 	acct := cartotest.New(t)
-	e := &env{admin: acct.Server.AdminPool(), pgURL: acct.PGURL, accts: map[string]testAccount{}, clock: time.Now()}
+	e := &env{admin: acct.Server.AdminPool(), pgURL: acct.PGURL, accts: map[string]testAccount{}, clock: time.Now().Truncate(time.Second)}
 	e.accts[acct.User] = testAccount{imports.Account{Name: acct.User, ID: "00000000-0000-4000-8000-000000000001", Schema: acct.User,
 		Role: "cartodb_user_" + acct.User, PublicRole: "publicuser"}, acct.MasterKey}
 	e.dir = t.TempDir()
