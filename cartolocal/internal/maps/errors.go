@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/maptemplate"
 )
 
 // wsError is an error in Windshaft's dialect: {"errors":[msg],"errors_with_context":[{...}]}.
@@ -28,6 +29,11 @@ type layerRef struct {
 func (e *wsError) Error() string { return e.Message }
 
 func errorf(status int, msg string) *wsError { return &wsError{Status: status, Message: msg} }
+
+// templateError is a named map's refusal in this package's error type.
+func templateError(err *maptemplate.Error) *wsError {
+	return &wsError{Status: err.Status, Message: err.Message, Type: err.Type}
+}
 
 // writeError answers err in Windshaft's dialect (httpapi's); a ?callback= makes it JSONP with
 // status 200.

@@ -1,17 +1,5 @@
 package maps
 
-// SubstituteSQL exposes substituteSQL to the external tests: one placeholder v of type typ.
-func SubstituteSQL(sql, typ, v string) (string, error) {
-	if err := checkValue("v", typ, v); err != nil {
-		return "", err
-	}
-	out, err := substituteSQL(sql, map[string]string{"v": typ}, map[string]string{"v": v})
-	if err != nil {
-		return "", err
-	}
-	return out, nil
-}
-
 // TileSQL is the SQL the server runs for tile z/x/y of every mapnik layer of a MapConfig whose
 // layers' columns are cols (name and type OID, per layer), for the benchmark's baseline.
 func TileSQL(config []byte, cols [][]struct {

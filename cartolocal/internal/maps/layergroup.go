@@ -16,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gocarto/carto/cartolocal/internal/maptemplate"
 )
 
 // layergroup is a created map: its validated config and what tiles need to know.
@@ -257,7 +259,7 @@ type built struct {
 // build validates a MapConfig and stores its layergroup. tmpl is the named map it instantiates
 // (nil for an anonymous map), whose layers run as the account's owner; an anonymous map's run as
 // the caller's key.
-func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl *template) (*built, *wsError) {
+func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl *maptemplate.Template) (*built, *wsError) {
 	cfg, werr := parseMapConfig(config)
 	if werr != nil {
 		return nil, werr
@@ -266,7 +268,7 @@ func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl
 	md5hex := hashConfig(cfg.raw, caller, owner)
 	token, tmplName := md5hex, ""
 	if tmpl != nil {
-		token = caller.User + "@" + tmpl.hash8() + "@" + md5hex
+		token = caller.User + "@" + tmpl.Hash8() + "@" + md5hex
 		tmplName = tmpl.Name
 	}
 	lg, werr := newLayergroup(caller.User, token, cfg.raw, tmplName, nil)
@@ -300,7 +302,7 @@ func (s *Service) build(ctx context.Context, caller *Caller, config []byte, tmpl
 }
 
 // create builds a layergroup and answers Windshaft's layergroup response.
-func (s *Service) create(w http.ResponseWriter, r *http.Request, caller *Caller, config []byte, tmpl *template, jsonp string) {
+func (s *Service) create(w http.ResponseWriter, r *http.Request, caller *Caller, config []byte, tmpl *maptemplate.Template, jsonp string) {
 	b, werr := s.build(r.Context(), caller, config, tmpl)
 	if werr != nil {
 		writeError(w, r, werr)
@@ -311,7 +313,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, caller *Caller,
 	h.Set("Carto-Map-Id", b.lg.md5)
 	h.Set("Carto-Cache-Buster", strconv.FormatInt(b.buster, 10))
 	if tmpl != nil {
-		h.Set("Carto-Template-Hash", tmpl.hash8())
+		h.Set("Carto-Template-Hash", tmpl.Hash8())
 		h.Set("Surrogate-Key", "n:"+shortHash(caller.User+":"+tmpl.Name))
 	}
 	var key string

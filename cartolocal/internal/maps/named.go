@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
+	"github.com/gocarto/carto/cartolocal/internal/maptemplate"
 )
 
 // requireMaster lets only the master key administer templates, with Windshaft's errors.
@@ -59,7 +60,7 @@ func (s *Service) handleNamedCollection(w http.ResponseWriter, r *http.Request) 
 			writeError(w, r, werr)
 			return
 		}
-		if err := s.store.createTemplate(r.Context(), caller.User, t.Name, t.raw); err != nil {
+		if err := s.store.createTemplate(r.Context(), caller.User, t.Name, t.Raw); err != nil {
 			if err == errDuplicate {
 				writeError(w, r, errorf(400, fmt.Sprintf("Template '%s' of user '%s' already exists", t.Name, caller.User)))
 				return
@@ -136,7 +137,7 @@ func (s *Service) handleNamed(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, errorf(400, fmt.Sprintf("Cannot update name of a map template ('%s' != '%s')", name, t.Name)))
 			return
 		}
-		found, err := s.store.updateTemplate(ctx, caller.User, name, t.raw)
+		found, err := s.store.updateTemplate(ctx, caller.User, name, t.Raw)
 		if err != nil {
 			writeError(w, r, errorf(500, "Unexpected error"))
 			return
@@ -190,8 +191,26 @@ func (s *Service) handleNamedJSONP(w http.ResponseWriter, r *http.Request) {
 	s.instantiate(w, r, templateName(r.PathValue("name")), []byte(r.URL.Query().Get("config")), cb)
 }
 
+// parseTemplate is maptemplate.Parse with its error in Windshaft's dialect.
+func parseTemplate(body []byte) (*maptemplate.Template, *wsError) {
+	t, err := maptemplate.Parse(body)
+	if err != nil {
+		return nil, templateError(err)
+	}
+	return t, nil
+}
+
+// instance is t.Instance with its error in Windshaft's dialect.
+func instance(t *maptemplate.Template, params []byte) ([]byte, *wsError) {
+	config, err := t.Instance(params)
+	if err != nil {
+		return nil, templateError(err)
+	}
+	return config, nil
+}
+
 // loadTemplate reads and checks a template and its auth for an instantiation or a tile.
-func (s *Service) loadTemplate(r *http.Request, caller *Caller, name string) (*template, *wsError) {
+func (s *Service) loadTemplate(r *http.Request, caller *Caller, name string) (*maptemplate.Template, *wsError) {
 	body, err := s.store.getTemplate(r.Context(), caller.User, name)
 	if err != nil {
 		return nil, errorf(500, "Unexpected error")
@@ -204,7 +223,7 @@ func (s *Service) loadTemplate(r *http.Request, caller *Caller, name string) (*t
 		return nil, werr
 	}
 	// A token template takes only its tokens: Windshaft ignores api_key here (sample 46c).
-	if !t.authorized(r.URL.Query().Get("auth_token")) {
+	if !t.Authorized(r.URL.Query().Get("auth_token")) {
 		return nil, errorf(403, "Unauthorized template instantiation")
 	}
 	return t, nil
@@ -222,7 +241,7 @@ func (s *Service) instantiate(w http.ResponseWriter, r *http.Request, name strin
 		writeError(w, r, werr)
 		return
 	}
-	config, werr := t.instance(params)
+	config, werr := instance(t, params)
 	if werr != nil {
 		writeError(w, r, werr)
 		return
@@ -246,7 +265,7 @@ func (s *Service) handleNamedTile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, werr)
 		return
 	}
-	config, werr := t.instance([]byte(r.URL.Query().Get("config")))
+	config, werr := instance(t, []byte(r.URL.Query().Get("config")))
 	if werr != nil {
 		writeError(w, r, werr)
 		return
@@ -256,7 +275,7 @@ func (s *Service) handleNamedTile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, werr)
 		return
 	}
-	token := caller.User + "@" + t.hash8() + "@" + hashConfig(cfg.raw, caller, true)
+	token := caller.User + "@" + t.Hash8() + "@" + hashConfig(cfg.raw, caller, true)
 	lg, err := s.lookup(r.Context(), caller.User, token)
 	if err != nil || lg == nil {
 		// Not made before: validate and remember it as an instance would be.
@@ -277,6 +296,6 @@ func (s *Service) handleNamedTile(w http.ResponseWriter, r *http.Request) {
 		}
 		s.remember(lg)
 	}
-	w.Header().Set("Carto-Template-Hash", t.hash8())
+	w.Header().Set("Carto-Template-Hash", t.Hash8())
 	s.serveTile(w, r, caller, lg, true, r.PathValue("layer"), 0, "n:"+shortHash(caller.User+":"+t.Name))
 }

@@ -58,7 +58,7 @@ func (s *Service) handlePreview(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, werr)
 			return
 		}
-		config, werr := t.instance([]byte(q.Get("config")))
+		config, werr := instance(t, []byte(q.Get("config")))
 		if werr != nil {
 			writeError(w, r, werr)
 			return

@@ -1,4 +1,4 @@
-package maps
+package maptemplate
 
 import (
 	"fmt"
@@ -26,7 +26,7 @@ var (
 )
 
 // checkValue checks a value against its placeholder type with Windshaft's messages.
-func checkValue(name, typ, v string) *wsError {
+func checkValue(name, typ, v string) *Error {
 	switch typ {
 	case phNumber:
 		if !numberRE.MatchString(v) {
@@ -80,7 +80,7 @@ const marker = "\x80\x80"
 // The result is scanned again and must have the same tokens, kind for kind, as the template with
 // its values in place: a value that changed the SQL's structure is refused, whatever the quoting
 // above says. vals holds checked values by name; names not in vals are left as they are.
-func substituteSQL(sql string, types, vals map[string]string) (string, *wsError) {
+func substituteSQL(sql string, types, vals map[string]string) (string, *Error) {
 	type hole struct {
 		start, end int // of the placeholder in sql
 		name       string
@@ -214,8 +214,8 @@ func contextOf(text string, t pgscan.Token) (sqlContext, string) {
 }
 
 // inContext writes value v of placeholder name (of type typ) for context c.
-func inContext(c sqlContext, tag, name, typ, v string) (string, *wsError) {
-	refuse := func(why string) (string, *wsError) {
+func inContext(c sqlContext, tag, name, typ, v string) (string, *Error) {
+	refuse := func(why string) (string, *Error) {
 		return "", errorf(400, fmt.Sprintf("Invalid %s value for template parameter '%s': %s", typ, name, why))
 	}
 	if typ == phNumber || typ == phCSSColor {

@@ -1,4 +1,4 @@
-package maps
+package maptemplate
 
 import (
 	"bytes"
@@ -13,18 +13,21 @@ import (
 	"strings"
 )
 
-// template is a validated named map.
-type template struct {
-	raw          []byte // as stored and returned by GET: the posted JSON, compacted, with defaults
-	Name         string
-	AuthMethod   string
-	ValidTokens  []string
-	Placeholders map[string]placeholder
-	Layergroup   json.RawMessage
+// Template is a validated named map.
+type Template struct {
+	// Raw is the template as stored and returned by GET: the posted JSON, compacted, with
+	// Windshaft's defaults (open auth, no placeholders) filled in.
+	Raw          []byte
+	Name         string                 // the template's name, unique per account
+	AuthMethod   string                 // "open" or "token"
+	ValidTokens  []string               // the auth_token values a "token" template accepts
+	Placeholders map[string]Placeholder // by name
+	Layergroup   json.RawMessage        // the MapConfig with its <%= name %> placeholders
 }
 
-type placeholder struct {
-	Type    string
+// Placeholder is a placeholder's declaration in a template.
+type Placeholder struct {
+	Type    string // number, css_color, sql_literal or sql_ident
 	Default string // as JavaScript's String() writes the JSON default
 }
 
@@ -33,9 +36,9 @@ var (
 	placeholderNameRE = regexp.MustCompile(`(?i)^[a-z][0-9a-z_]*$`)
 )
 
-// parseTemplate validates a named map with Windshaft's messages (template-maps.js
+// Parse validates a named map with Windshaft's messages (template-maps.js
 // _checkInvalidTemplate) and fills in its defaults (auth open, no placeholders).
-func parseTemplate(body []byte) (*template, *wsError) {
+func Parse(body []byte) (*Template, *Error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
 		return nil, errorf(400, "Invalid JSON template")
@@ -58,7 +61,7 @@ func parseTemplate(body []byte) (*template, *wsError) {
 	if !templateNameRE.MatchString(name) {
 		return nil, errorf(400, fmt.Sprintf("Invalid characters in template name '%s'", name))
 	}
-	t := &template{Name: name, AuthMethod: "open", Placeholders: map[string]placeholder{}}
+	t := &Template{Name: name, AuthMethod: "open", Placeholders: map[string]Placeholder{}}
 
 	raw := bytes.TrimSpace(body)
 	var buf bytes.Buffer
@@ -138,12 +141,12 @@ func parseTemplate(body []byte) (*template, *wsError) {
 			if raw, ok := ph["type"]; !ok || json.Unmarshal(raw, &typ) != nil || typ == "" {
 				return nil, errorf(400, fmt.Sprintf("Missing type for placeholder '%s'", n))
 			}
-			t.Placeholders[n] = placeholder{Type: typ, Default: jsString(def)}
+			t.Placeholders[n] = Placeholder{Type: typ, Default: jsString(def)}
 		}
 	} else {
 		raw = insertMember(raw, `"placeholders":{}`)
 	}
-	t.raw = raw
+	t.Raw = raw
 	return t, nil
 }
 
@@ -191,14 +194,14 @@ func jsNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// hash8 is the template's short hash in its layergroup ids: md5 of the stored template.
-func (t *template) hash8() string {
-	sum := md5.Sum(t.raw)
+// Hash8 is the template's short hash in its layergroup ids: md5 of the stored template.
+func (t *Template) Hash8() string {
+	sum := md5.Sum(t.Raw)
 	return hex.EncodeToString(sum[:])[:8]
 }
 
-// authorized reports whether token may instantiate the template or load its tiles.
-func (t *template) authorized(token string) bool {
+// Authorized reports whether token may instantiate the template or load its tiles.
+func (t *Template) Authorized(token string) bool {
 	if t.AuthMethod != "token" {
 		return true
 	}
@@ -210,10 +213,10 @@ func (t *template) authorized(token string) bool {
 	return false
 }
 
-// instance substitutes params (a JSON object; missing ones take defaults) into the template's
+// Instance substitutes params (a JSON object; missing ones take defaults) into the template's
 // layergroup and returns the MapConfig of the instance, with "template":{"name","auth"} as
 // Windshaft adds it.
-func (t *template) instance(params []byte) ([]byte, *wsError) {
+func (t *Template) Instance(params []byte) ([]byte, *Error) {
 	vals := map[string]string{}
 	types := map[string]string{}
 	var given map[string]json.RawMessage

@@ -1,10 +1,10 @@
-package maps_test
+package maptemplate_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/gocarto/carto/cartolocal/internal/maps"
+	"github.com/gocarto/carto/cartolocal/internal/maptemplate"
 )
 
 // TestSubstituteRefusals: where no quoting keeps a value in its place, the value is refused with
@@ -24,7 +24,7 @@ func TestSubstituteRefusals(t *testing.T) {
 		{`SELECT '<%= v %>'`, "css_color", "red'; --", "Invalid css_color value"},
 		{`SELECT '<%= v %>'`, "sql_literal", "a\x00b", "NUL character"},
 	} {
-		out, err := maps.SubstituteSQL(c.sql, c.typ, c.v)
+		out, err := maptemplate.SubstituteSQL(c.sql, c.typ, c.v)
 		if err == nil || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%s with %q: %q, %v; want an error with %q", c.sql, c.v, out, err, c.msg)
 		}
@@ -41,7 +41,7 @@ func TestSubstituteRefusals(t *testing.T) {
 		{`SELECT 1-<%= v %>`, "number", `-1`, `SELECT 1- -1 `},
 		{`SELECT $<%= v %>$ x $<%= v %>$`, "sql_literal", "a", `SELECT $a$ x $a$`},
 	} {
-		out, err := maps.SubstituteSQL(c.sql, c.typ, c.v)
+		out, err := maptemplate.SubstituteSQL(c.sql, c.typ, c.v)
 		if err != nil || out != c.want {
 			t.Errorf("%s with %q: %q, %v; want %q", c.sql, c.v, out, err, c.want)
 		}

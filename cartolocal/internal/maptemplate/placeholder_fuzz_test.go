@@ -1,4 +1,4 @@
-package maps_test
+package maptemplate_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gocarto/carto/cartolocal/internal/maps"
+	"github.com/gocarto/carto/cartolocal/internal/maptemplate"
 )
 
 // placeholderCase is a template whose result says whether the value kept its place: want is
@@ -74,20 +74,20 @@ func FuzzPlaceholders(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	a := newAccount(f)
+	u := newUser(f)
 	f.Fuzz(func(t *testing.T, v string) {
 		if !utf8.ValidString(v) {
 			return // JSON values are valid UTF-8: a posted parameter cannot be anything else
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := a.u.Acquire(ctx, false)
+		conn, err := u.Acquire(ctx, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Release()
 		for _, c := range placeholderCases {
-			sql, err := maps.SubstituteSQL(c.sql, c.typ, v)
+			sql, err := maptemplate.SubstituteSQL(c.sql, c.typ, v)
 			if err != nil {
 				continue // refused with a Windshaft error: the template never ran
 			}
