@@ -1,4 +1,4 @@
-package imports
+package importer
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gocarto/carto/cartolocal/internal/importer"
 	"github.com/gocarto/carto/cartolocal/internal/registry"
 	"github.com/gocarto/carto/internal/pgscan"
 )
@@ -23,10 +22,10 @@ import (
 // a <table>.gpkg of each table exported with its data. The importer unpacks it like any zip; its
 // tables are imported like any file, and the .carto.json is set apart and read here
 // (Runner#visualization_files, VisualizationsExportService2#build_visualization_from_json_export).
-// When the import has create_vis, the map is made again in the importing account
-// (VisualizationsExportPersistenceService#save_import): its layers follow the tables the import
-// renamed, and its queries the importing account's schema. Without create_vis CARTO keeps only
-// the tables, and so do we.
+// When the import has create_vis, the import server makes the map again in the importing account
+// (VisualizationsExportPersistenceService#save_import) from CartoMap.Imported: its layers follow
+// the tables the import renamed, and its queries the importing account's schema. Without
+// create_vis CARTO keeps only the tables, and so do we.
 
 // cartoJSONExt ends the name of the map's file in a .carto (VisualizationExporter's
 // EXPORT_EXTENSION).
@@ -44,33 +43,36 @@ func isCartoJSON(path string) bool {
 	return strings.HasSuffix(strings.ToLower(filepath.Base(path)), cartoJSONExt)
 }
 
-// cartoMap is the map of a .carto file, as the import needs it.
-type cartoMap struct {
-	Name        string
-	Description string
-	Type        string
-	Privacy     string
-	Tags        []string
+// CartoMap is the map of a .carto file, as the import needs it.
+type CartoMap struct {
+	Name        string   // the map's name
+	Description string   // its description
+	Type        string   // CARTO's visualization type: "derived" for a map
+	Privacy     string   // public, link, private or password, lower case
+	Tags        []string // its tags
 	// User is the exporting user: its schema qualifies the tables in the map's queries.
 	User   string
-	Layers []cartoLayer
+	Layers []CartoLayer // its data layers, in order
 	// MapConfig is cartolocal's definition of the map (a Maps API MapConfig); a file written by
 	// CARTO has none, and the definition is made from the layers.
 	MapConfig json.RawMessage
 }
 
-// cartoLayer is a data layer of a .carto map (kind "carto": CARTO's layer on a table).
-type cartoLayer struct {
-	Table, Query, Style, StyleVersion string
+// CartoLayer is a data layer of a .carto map (kind "carto": CARTO's layer on a table).
+type CartoLayer struct {
+	Table        string // the exported table it draws
+	Query        string // its SQL; "" draws the whole table
+	Style        string // its CartoCSS
+	StyleVersion string // the CartoCSS version
 }
 
 // readCartoJSON reads a .carto.json. A file that is not JSON, of another export version, or
 // without its visualization and layers fails as CARTO's importer fails on it: 99999 (the
 // exception it raises is in no table of codes).
-func readCartoJSON(path string) (*cartoMap, error) {
+func readCartoJSON(path string) (*CartoMap, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, importer.Fail(1000, err)
+		return nil, Fail(1000, err)
 	}
 	defer f.Close()
 	var doc struct {
@@ -94,16 +96,16 @@ func readCartoJSON(path string) (*cartoMap, error) {
 	name := filepath.Base(path)
 	dec := json.NewDecoder(io.LimitReader(f, maxCartoJSON))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, importer.Failf(importer.CodeUnknown, "%s: %v", name, err)
+		return nil, Failf(CodeUnknown, "%s: %v", name, err)
 	}
 	if !compatibleVersion(doc.Version) {
-		return nil, importer.Failf(importer.CodeUnknown, "%s: Wrong export version", name)
+		return nil, Failf(CodeUnknown, "%s: Wrong export version", name)
 	}
 	v := doc.Visualization
 	if v == nil || v.Layers == nil {
-		return nil, importer.Failf(importer.CodeUnknown, "%s: no visualization with layers", name)
+		return nil, Failf(CodeUnknown, "%s: no visualization with layers", name)
 	}
-	m := &cartoMap{Name: v.Name, Type: v.Type, Privacy: strings.ToLower(v.Privacy), Tags: v.Tags}
+	m := &CartoMap{Name: v.Name, Type: v.Type, Privacy: strings.ToLower(v.Privacy), Tags: v.Tags}
 	if v.Description != nil {
 		m.Description = *v.Description
 	}
@@ -125,7 +127,7 @@ func readCartoJSON(path string) (*cartoMap, error) {
 			UserName     string `json:"user_name"`
 		}
 		if err := json.Unmarshal(l.Options, &o); err != nil {
-			return nil, importer.Failf(importer.CodeUnknown, "%s: a layer's options: %v", name, err)
+			return nil, Failf(CodeUnknown, "%s: a layer's options: %v", name, err)
 		}
 		if o.TableName == "" {
 			continue
@@ -133,7 +135,7 @@ func readCartoJSON(path string) (*cartoMap, error) {
 		if m.User == "" {
 			m.User = o.UserName
 		}
-		m.Layers = append(m.Layers, cartoLayer{Table: o.TableName, Query: o.Query, Style: o.TileStyle, StyleVersion: o.StyleVersion})
+		m.Layers = append(m.Layers, CartoLayer{Table: o.TableName, Query: o.Query, Style: o.TileStyle, StyleVersion: o.StyleVersion})
 	}
 	return m, nil
 }
@@ -158,7 +160,7 @@ func compatibleVersion(raw json.RawMessage) bool {
 	return err == nil && n == cartoVersionMajor
 }
 
-// MapSpec is a map for the account's registry to make (Config.CreateMap).
+// MapSpec is a map for the account's registry to make (the import server's Config.CreateMap).
 type MapSpec struct {
 	// Name is the map's name; empty means CARTO's default for a new map.
 	Name        string
@@ -175,11 +177,12 @@ type MapSpec struct {
 	Imported bool
 }
 
-// importedMap turns a .carto's map into the map to make in acct: tables renamed by the import
-// (renamed maps the exported name to the new one) and queries pointed at acct's schema. Tables
-// of the map that are not in the account (a .carto exported without that table's data) are
-// left out, as their layers would draw nothing; with none left there is no map to make.
-func (s *Server) importedMap(ctx context.Context, q querier, acct Account, m *cartoMap, renamed map[string]string) (MapSpec, bool, error) {
+// Imported turns a .carto's map into the map to make in the account whose tables are in schema
+// and owned by role: tables renamed by the import (renamed maps the exported name to the new
+// one) and queries pointed at schema. Tables of the map that are not in the account (a .carto
+// exported without that table's data) are left out, as their layers would draw nothing; with
+// none left there is no map to make, and the bool is false.
+func (m *CartoMap) Imported(ctx context.Context, q Querier, schema, role string, renamed map[string]string) (MapSpec, bool, error) {
 	privacy := m.Privacy
 	if privacy == "password" {
 		// The password is not exported: CARTO falls back to private (apply_user_limits).
@@ -199,7 +202,7 @@ func (s *Server) importedMap(ctx context.Context, q querier, acct Account, m *ca
 		}
 		var ok bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`, acct.Schema, t).Scan(&ok); err != nil {
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`, schema, t).Scan(&ok); err != nil {
 			return spec, false, err
 		}
 		if ok {
@@ -210,8 +213,8 @@ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`,
 		return spec, false, nil
 	}
 	rewrite := func(sql string) string {
-		out := rewriteSQL(sql, m.User, acct.Schema, renamed)
-		if out != sql && !s.validQuery(ctx, q, acct, out) && s.validQuery(ctx, q, acct, sql) {
+		out := rewriteSQL(sql, m.User, schema, renamed)
+		if out != sql && !validQuery(ctx, q, schema, role, out) && validQuery(ctx, q, schema, role, sql) {
 			// As Carto::QueryRewriter: a rewrite that does not run leaves the query as it was.
 			// (CARTO keeps it even when neither runs; a query with Windshaft's tokens, such as
 			// !bbox!, runs in neither form, and the rewritten one is the one to keep.)
@@ -222,7 +225,7 @@ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`,
 	if m.MapConfig != nil {
 		var cfg any
 		if err := json.Unmarshal(m.MapConfig, &cfg); err != nil {
-			return spec, false, importer.Failf(importer.CodeUnknown, "the map's mapconfig: %v", err)
+			return spec, false, Failf(CodeUnknown, "the map's mapconfig: %v", err)
 		}
 		b, err := json.Marshal(rewriteQueries(cfg, rewrite))
 		if err != nil {
@@ -231,13 +234,13 @@ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'p'))`,
 		spec.Definition = b
 		return spec, true, nil
 	}
-	spec.Definition = definitionFromLayers(acct.Schema, m.Layers, newName, rewrite)
+	spec.Definition = definitionFromLayers(schema, m.Layers, newName, rewrite)
 	return spec, true, nil
 }
 
 // definitionFromLayers makes a MapConfig of a map CARTO exported: one layer per data layer, with
 // its query (or all of its table) and its CartoCSS.
-func definitionFromLayers(schema string, layers []cartoLayer, newName func(string) string, rewrite func(string) string) json.RawMessage {
+func definitionFromLayers(schema string, layers []CartoLayer, newName func(string) string, rewrite func(string) string) json.RawMessage {
 	def := make([]registry.Layer, len(layers))
 	for i, l := range layers {
 		def[i] = registry.Layer{SQL: "SELECT * FROM " + pgx.Identifier{schema, newName(l.Table)}.Sanitize(),
@@ -329,9 +332,9 @@ func rewriteSQL(sql, oldSchema, newSchema string, renamed map[string]string) str
 	return b.String()
 }
 
-// validQuery reports whether sql runs in acct: EXPLAIN as the account's role, one statement
-// (the extended protocol takes no more), rolled back.
-func (s *Server) validQuery(ctx context.Context, q querier, acct Account, sql string) bool {
+// validQuery reports whether sql runs in the account of schema and role: EXPLAIN as the role,
+// one statement (the extended protocol takes no more), rolled back.
+func validQuery(ctx context.Context, q Querier, schema, role, sql string) bool {
 	db, ok := q.(interface {
 		Begin(context.Context) (pgx.Tx, error)
 	})
@@ -339,7 +342,7 @@ func (s *Server) validQuery(ctx context.Context, q querier, acct Account, sql st
 		return false
 	}
 	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{acct.Role}.Sanitize()+"; SET LOCAL search_path TO "+pgx.Identifier{acct.Schema}.Sanitize()+", cartodb, public"); err != nil {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{role}.Sanitize()+"; SET LOCAL search_path TO "+pgx.Identifier{schema}.Sanitize()+", cartodb, public"); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "EXPLAIN "+sql, pgx.QueryExecModeExec); err != nil {
@@ -362,10 +365,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// cartoMaps reads the maps among an import's unpacked files and returns the other files. A map
+// CartoMaps reads the maps among an import's unpacked files and returns the other files. A map
 // that cannot be read is err, which the import reports once its tables are in (CARTO reads the
 // maps after loading the tables, and its import then completes with 99999).
-func cartoMaps(files []string) (tables []string, maps []*cartoMap, err error) {
+func CartoMaps(files []string) (tables []string, maps []*CartoMap, err error) {
 	for _, f := range files {
 		if !isCartoJSON(f) {
 			tables = append(tables, f)

@@ -92,7 +92,7 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 					s.logf("imports: import %s: a %q visualization is not imported", rec.ID, m.Type)
 					continue
 				}
-				spec, ok, err := s.importedMap(ctx, conn, acct, m, renamed)
+				spec, ok, err := m.Imported(ctx, conn, acct.Schema, acct.Role, renamed)
 				if err != nil {
 					s.logf("imports: import %s: its map %q: %v", rec.ID, m.Name, err)
 				} else if !ok {

@@ -161,7 +161,7 @@ type staged struct {
 	warnings []byte
 	// maps are the maps of .carto files, to make again with create_vis; mapsErr is a map that
 	// could not be read (the import then ends with 99999, its tables imported all the same).
-	maps    []*cartoMap
+	maps    []*importer.CartoMap
 	mapsErr error
 }
 
@@ -233,7 +233,7 @@ func (s *Server) stage(ctx context.Context, conn *pgxpool.Conn, rec *record, acc
 		if err := s.track(ctx, rec, StateImporting); err != nil {
 			return res, err
 		}
-		files, res.maps, res.mapsErr = cartoMaps(files)
+		files, res.maps, res.mapsErr = importer.CartoMaps(files)
 		for i, f := range files {
 			st, err := s.loader.Load(ctx, conn, f, fmt.Sprintf("%s_%d", prefix, i), opts)
 			if err != nil {

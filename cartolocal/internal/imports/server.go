@@ -104,6 +104,10 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// MapSpec is a map for the account's registry to make: the map of an import's tables, or the
+// map of an imported .carto file (importer.CartoMap.Imported).
+type MapSpec = importer.MapSpec
+
 // New installs the server's tables and starts its runners and sync scheduler.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Admin == nil || cfg.Authenticate == nil || cfg.Accounts == nil || cfg.Dir == "" {
