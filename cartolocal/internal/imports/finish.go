@@ -2,9 +2,6 @@ package imports
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,12 +17,13 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 	// renamed maps a source's name to the table it became, for the maps of .carto files.
 	renamed := map[string]string{}
 	mapToMake := rec.Opts.CreateVis && s.cfg.CreateMap != nil
+	target := s.target(acct)
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if err := lockNames(ctx, tx, acct); err != nil {
+		if err := target.LockNames(ctx, tx); err != nil {
 			return err
 		}
 		for _, st := range res.tables {
-			name, id, err := s.place(ctx, tx, acct, st, rec.Opts)
+			name, id, err := target.Place(ctx, tx, st, rec.Opts.CollisionStrategy, rec.Opts.Privacy)
 			if err != nil {
 				return err
 			}
@@ -118,216 +116,14 @@ func (s *Server) finish(ctx context.Context, conn *pgxpool.Conn, rec *record, ac
 	return nil
 }
 
-// lockNames serializes the choice of table names in an account.
-func lockNames(ctx context.Context, tx pgx.Tx, acct Account) error {
-	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('cartolocal imports names ' || $1, 0))", acct.Name)
-	return err
-}
-
-// taken reports whether a relation of that name is in the account's schema.
-func taken(ctx context.Context, tx pgx.Tx, acct Account) func(string) bool {
-	return func(name string) bool {
-		var ok bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relname = $2)`, acct.Schema, name).Scan(&ok)
-		return err != nil || ok
-	}
-}
-
-// place gives one staged table its place in the account; an empty name means it was skipped.
-func (s *Server) place(ctx context.Context, tx pgx.Tx, acct Account, st importer.Staged, opts options) (name, id string, err error) {
-	exists := taken(ctx, tx, acct)
-	switch opts.CollisionStrategy {
-	case "skip", "overwrite":
-		name = importer.SanitizeTableName(st.Base)
-		if name == "" {
-			name = importer.DefaultTableName
-		}
-		if exists(name) {
-			if opts.CollisionStrategy == "skip" {
-				return "", "", nil
-			}
-			id, err := s.overwrite(ctx, tx, acct, st.Table, name, opts.Privacy)
-			return name, id, err
-		}
-	default:
-		if name, err = importer.ProposeTableName(st.Base, exists); err != nil {
-			return "", "", err
-		}
-	}
-	if err := s.adopt(ctx, tx, acct, st.Table, name); err != nil {
-		return "", "", err
-	}
-	id, err = s.register(ctx, tx, acct, name, opts.Privacy)
-	return name, id, err
-}
-
-// adopt moves a prepared staging table into the account as name, owned by the account's role,
-// and cartodbfies it as that role.
-func (s *Server) adopt(ctx context.Context, tx pgx.Tx, acct Account, staging, name string) error {
-	schema := pgx.Identifier{acct.Schema}.Sanitize()
-	role := pgx.Identifier{acct.Role}.Sanitize()
-	qt := pgx.Identifier{acct.Schema, name}.Sanitize()
-	// A temporary name first: the staging name may clash in the schema, the final one not.
-	if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s SET SCHEMA %s; ALTER TABLE %s.%s RENAME TO %s; ALTER TABLE %s OWNER TO %s",
-		pgx.Identifier{importer.StagingSchema, staging}.Sanitize(), schema, schema, pgx.Identifier{staging}.Sanitize(), pgx.Identifier{name}.Sanitize(), qt, role)); err != nil {
-		return fmt.Errorf("moving the table: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "SAVEPOINT cartodbfy; SET LOCAL ROLE "+role); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "SELECT cartodb.CDB_CartodbfyTable($1::text, $2::regclass)", acct.Schema, qt); err != nil {
-		return importer.Fail(importer.CodeCartodbfy, err)
-	}
-	_, err := tx.Exec(ctx, "RESET ROLE; RELEASE SAVEPOINT cartodbfy; ANALYZE "+qt)
-	return err
-}
-
-// register makes the table a dataset with its privacy.
-func (s *Server) register(ctx context.Context, tx pgx.Tx, acct Account, name, privacy string) (string, error) {
+// target is acct as the importer places tables in it: datasets are registered through
+// Config.RegisterTable when there is one.
+func (s *Server) target(acct Account) *importer.Target {
+	t := &importer.Target{Name: acct.Name, Schema: acct.Schema, Role: acct.Role, PublicRole: acct.PublicRole}
 	if s.cfg.RegisterTable != nil {
-		id, err := s.cfg.RegisterTable(ctx, tx, acct.Name, name, privacy)
-		if err != nil {
-			return "", fmt.Errorf("registering %s: %w", name, err)
-		}
-		return id, nil
-	}
-	qt := pgx.Identifier{acct.Schema, name}.Sanitize()
-	pub := pgx.Identifier{acct.PublicRole}.Sanitize()
-	sql := "REVOKE ALL ON " + qt + " FROM " + pub
-	if privacy == "public" || privacy == "link" {
-		sql = "GRANT SELECT ON " + qt + " TO " + pub
-	}
-	_, err := tx.Exec(ctx, sql)
-	return "", err
-}
-
-// overwrite replaces the account's table name by the staged one (collision_strategy=overwrite):
-// the new table takes the name, the old one's grants and, unless the import gives one, its
-// privacy. A table others depend on cannot be replaced (2013).
-func (s *Server) overwrite(ctx context.Context, tx pgx.Tx, acct Account, staging, name, privacy string) (string, error) {
-	grants, err := tableGrants(ctx, tx, acct, name)
-	if err != nil {
-		return "", err
-	}
-	if privacy == "" {
-		privacy = "private"
-		for _, g := range grants {
-			if g.grantee == acct.PublicRole && g.privilege == "SELECT" {
-				privacy = "public"
-			}
+		t.Register = func(ctx context.Context, tx pgx.Tx, table, privacy string) (string, error) {
+			return s.cfg.RegisterTable(ctx, tx, acct.Name, table, privacy)
 		}
 	}
-	if _, err := tx.Exec(ctx, "SAVEPOINT overwrite"); err != nil {
-		return "", err
-	}
-	if _, err := tx.Exec(ctx, "DROP TABLE "+pgx.Identifier{acct.Schema, name}.Sanitize()); err != nil {
-		return "", importer.Fail(importer.CodeCannotOverwrite, err)
-	}
-	if err := s.adopt(ctx, tx, acct, staging, name); err != nil {
-		return "", err
-	}
-	if err := restoreGrants(ctx, tx, acct, name, grants); err != nil {
-		return "", err
-	}
-	return s.register(ctx, tx, acct, name, privacy)
-}
-
-type grant struct{ grantee, privilege string }
-
-// tableGrants are the privileges others hold on the account's table.
-func tableGrants(ctx context.Context, tx pgx.Tx, acct Account, name string) ([]grant, error) {
-	rows, err := tx.Query(ctx, `SELECT grantee, privilege_type FROM information_schema.role_table_grants
-WHERE table_schema = $1 AND table_name = $2 AND grantee <> $3`, acct.Schema, name, acct.Role)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (grant, error) {
-		var g grant
-		err := r.Scan(&g.grantee, &g.privilege)
-		return g, err
-	})
-}
-
-func restoreGrants(ctx context.Context, tx pgx.Tx, acct Account, name string, grants []grant) error {
-	for _, g := range grants {
-		if g.grantee == "PUBLIC" {
-			continue
-		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("GRANT %s ON %s TO %s", g.privilege, pgx.Identifier{acct.Schema, name}.Sanitize(), pgx.Identifier{g.grantee}.Sanitize())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// replaceRows puts the staged rows in place of the account's table's rows, in tx: the table
-// keeps its identity (name, grants, privacy, dataset, triggers, indexes). When the staged columns
-// differ from the table's, the table is replaced as overwrite does.
-func (s *Server) replaceRows(ctx context.Context, tx pgx.Tx, acct Account, staging, name string) error {
-	qt := pgx.Identifier{acct.Schema, name}.Sanitize()
-	st := pgx.Identifier{importer.StagingSchema, staging}.Sanitize()
-	oldCols, err := columnTypes(ctx, tx, qt)
-	if err != nil {
-		return importer.Fail(importer.CodeCannotOverwrite, err)
-	}
-	newCols, err := columnTypes(ctx, tx, st)
-	if err != nil {
-		return err
-	}
-	// The trigger computes the_geom_webmercator of the inserted rows.
-	delete(oldCols, "the_geom_webmercator")
-	delete(newCols, "the_geom_webmercator")
-	same := len(oldCols) == len(newCols)
-	var cols []string
-	for n, t := range newCols {
-		if oldCols[n] != t && !(n == "cartodb_id" && oldCols[n] != "") && !(n == "the_geom" && oldCols[n] != "") {
-			same = false
-		}
-		cols = append(cols, n)
-	}
-	if !same {
-		_, err := s.overwrite(ctx, tx, acct, staging, name, "")
-		return err
-	}
-	slices.Sort(cols)
-	list := ""
-	for i, c := range cols {
-		if i > 0 {
-			list += ", "
-		}
-		list += pgx.Identifier{c}.Sanitize()
-	}
-	if _, err := tx.Exec(ctx, "SAVEPOINT replace_rows"); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s; INSERT INTO %[1]s (%s) SELECT %[2]s FROM %s;
-SELECT setval(pg_get_serial_sequence('%[1]s', 'cartodb_id'), GREATEST(1, (SELECT max(cartodb_id) FROM %[1]s)))`, qt, list, st))
-	if err != nil {
-		var code = importer.CodeCannotOverwrite
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return importer.Fail(code, err)
-	}
-	return nil
-}
-
-// columnTypes maps a table's columns to their types.
-func columnTypes(ctx context.Context, q querier, qtable string) (map[string]string, error) {
-	rows, err := q.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, qtable)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]string{}
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m[n] = t
-	}
-	return m, rows.Err()
+	return t
 }

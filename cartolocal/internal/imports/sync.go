@@ -213,11 +213,12 @@ func (s *Server) runSync(ctx context.Context, conn *pgxpool.Conn, sr *syncRec) {
 		if len(res.tables) == 0 {
 			err = importer.Failf(importer.CodeUnsupported, "the source holds no table")
 		} else {
+			target := s.target(acct)
 			err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-				if err := lockNames(ctx, tx, acct); err != nil {
+				if err := target.LockNames(ctx, tx); err != nil {
 					return err
 				}
-				return s.replaceRows(ctx, tx, acct, res.tables[0].Table, *sr.Name)
+				return target.ReplaceRows(ctx, tx, res.tables[0].Table, *sr.Name)
 			})
 		}
 	}
