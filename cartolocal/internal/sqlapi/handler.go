@@ -12,7 +12,7 @@ package sqlapi
 //     them: "1.50" is 1.5); json/jsonb keep PostgreSQL's numbers and escapes (only the whitespace
 //     goes).
 //   - Format arraybuffer answers 400 "not supported". The others are built as CARTO builds them
-//     (export_ogr.go, format_svg.go, format_topojson.go say where they differ).
+//     (package sqlexport, format_svg.go, format_topojson.go say where they differ).
 //   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
 //   - Carto-User-Id and X-Served-By-* are not sent. Cache-Control, X-Cache-Channel,
 //     Surrogate-Key and Last-Modified follow CARTO's rules (cache.go says where they differ).
@@ -39,6 +39,7 @@ import (
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 	"github.com/gocarto/carto/cartolocal/internal/pgvalue"
+	"github.com/gocarto/carto/cartolocal/internal/sqlexport"
 	"github.com/gocarto/carto/cartolocal/internal/users"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -188,7 +189,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	var f rowFormat
 	var ctype, ext string
 	var csv *csvFormat
-	var ogr *ogrFormat
+	var ogr *sqlexport.Format
 	var topo bool
 	switch sp.format {
 	case "geojson":
@@ -206,7 +207,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 		ctype, ext = "undefined", "topojson"
 	case "shp", "kml", "gpkg", "spatialite":
 		ogr = ogrFormats[sp.format]
-		ctype, ext = ogr.ctype, ogr.ext
+		ctype, ext = ogr.ContentType(), ogr.Ext()
 	case "csv":
 		csv = &csvFormat{}
 		f = csv
@@ -256,7 +257,7 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case ogr != nil:
-		srv.serveExport(ctx, w, conn, &ogrExport{f: ogr, sql: stripTrailingSemicolon(sql), layer: sp.filename, skip: skip}, fail)
+		srv.serveExport(ctx, w, conn, ogr, stripTrailingSemicolon(sql), sp.filename, skip, fail)
 		return
 	case topo:
 		srv.serveTopoJSON(ctx, w, conn.Conn().PgConn(), sql, skip, callback, fail)

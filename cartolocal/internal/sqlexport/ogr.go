@@ -1,4 +1,4 @@
-package sqlapi
+package sqlexport
 
 // The file formats CARTO's SQL API writes with ogr2ogr (lib/models/formats/ogr.js and ogr/*.js):
 // shp (zipped), kml, gpkg and spatialite. They are written the same way here, by the same tool
@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +31,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// ogrFormat is one of the formats ogr2ogr writes.
-type ogrFormat struct {
+// Format is one of the formats ogr2ogr writes.
+type Format struct {
 	driver  string   // ogr2ogr -f
 	ctype   string   // Content-Type
 	ext     string   // the file's extension (Content-Disposition's, and the file's)
@@ -42,10 +41,10 @@ type ogrFormat struct {
 	zipped  bool     // a directory of files sent as one zip (Shapefile)
 }
 
-// ogrFormats are CARTO's, by format parameter. spatialite passes no SPATIALITE=yes: CARTO's
+// Formats are CARTO's, by format parameter. spatialite passes no SPATIALITE=yes: CARTO's
 // spatialite.js sets that option after the export has started, so it never reaches ogr2ogr, and
 // its files are GDAL's plain SQLite flavour.
-var ogrFormats = map[string]*ogrFormat{
+var Formats = map[string]*Format{
 	"shp":        {driver: "ESRI Shapefile", ctype: "application/zip; charset=utf-8", ext: "zip", needSRS: true, zipped: true},
 	"kml":        {driver: "KML", ctype: "application/kml; charset=utf-8", ext: "kml", needSRS: true},
 	"gpkg":       {driver: "GPKG", ctype: "application/x-sqlite3; charset=utf-8", ext: "gpkg", needSRS: true, extra: []string{"-lco", "FID=cartodb_id"}},
@@ -54,23 +53,40 @@ var ogrFormats = map[string]*ogrFormat{
 
 // csvOGR is CARTO's CSV export through ogr2ogr. cartolocal streams CSV itself (format_csv.go,
 // which says why); this is kept for the benchmark that compares the two.
-var csvOGR = &ogrFormat{driver: "CSV", ctype: "text/csv; charset=utf-8; header=present", ext: "csv"}
+var csvOGR = &Format{driver: "CSV", ctype: "text/csv; charset=utf-8; header=present", ext: "csv"}
+
+// ContentType is the format's Content-Type.
+func (f *Format) ContentType() string { return f.ctype }
+
+// Ext is the extension of the format's file, for Content-Disposition.
+func (f *Format) Ext() string { return f.ext }
+
+// geomColumn is CARTO's geometry column, which ogr2ogr gets first.
+const geomColumn = "the_geom"
 
 // exportTimeout is CARTO's export_command_timeout: ogr2ogr is killed after it.
 const exportTimeout = 5 * time.Minute
 
-// ogrExport is one export being built.
-type ogrExport struct {
-	f        *ogrFormat
+// Export is one export being built.
+type Export struct {
+	f        *Format
 	sql      string // the user's query, trailing semicolon dropped
 	layer    string // the sanitized filename: the layer's name (-nln) and the files' base name
 	skip     func(string) bool
 	geometry map[uint32]bool // OIDs of PostGIS geometry
 }
 
+// New is the export of sql (the wrapped query, trailing semicolon dropped) in format f, as layer
+// (the sanitized filename: the layer's name and the files' base name), without the columns skip
+// names (nil skips none). ext are the database's PostGIS type names by OID
+// (pgvalue.LoadExtTypes), from which the geometry columns are known.
+func New(f *Format, sql, layer string, skip func(string) bool, ext map[uint32]string) *Export {
+	return &Export{f: f, sql: sql, layer: layer, skip: skip, geometry: geometryOIDs(ext)}
+}
+
 // ogrColumns runs CARTO's LIMIT 0 query and returns the columns ogr2ogr gets, in CARTO's order
 // (skipfields dropped, the_geom first), and the first geometry column, if any.
-func (e *ogrExport) ogrColumns(ctx context.Context, pgc *pgconn.PgConn) (cols []string, geocol string, err error) {
+func (e *Export) ogrColumns(ctx context.Context, pgc *pgconn.PgConn) (cols []string, geocol string, err error) {
 	mrr := pgc.Exec(ctx, "SELECT * FROM ("+e.sql+") as _cartodbsqlapi LIMIT 0")
 	var fds []pgconn.FieldDescription
 	for mrr.NextResult() {
@@ -109,7 +125,7 @@ func (e *ogrExport) ogrColumns(ctx context.Context, pgc *pgconn.PgConn) (cols []
 }
 
 // srsOf runs CARTO's query for the SRID and type of the first non-null geometry.
-func (e *ogrExport) srsOf(ctx context.Context, pgc *pgconn.PgConn, geocol string) (srid, typ string, err error) {
+func (e *Export) srsOf(ctx context.Context, pgc *pgconn.PgConn, geocol string) (srid, typ string, err error) {
 	q := pgscan.QuoteIdent(geocol)
 	rr := pgc.ExecParams(ctx, "SELECT ST_Srid("+q+") as srid, GeometryType("+q+") as type FROM ("+e.sql+") as _cartodbsqlapi WHERE "+
 		q+" is not null limit 1", nil, nil, nil, nil)
@@ -122,7 +138,7 @@ func (e *ogrExport) srsOf(ctx context.Context, pgc *pgconn.PgConn, geocol string
 }
 
 // args is ogr2ogr's command line, as CARTO's toOGR builds it (the password aside).
-func (e *ogrExport) args(out string, cfg *pgconn.Config, cols []string, srid, typ string) []string {
+func (e *Export) args(out string, cfg *pgconn.Config, cols []string, srid, typ string) []string {
 	args := []string{
 		"-f", e.f.driver,
 		"-lco", "RESIZE=YES",
@@ -143,10 +159,10 @@ func (e *ogrExport) args(out string, cfg *pgconn.Config, cols []string, srid, ty
 	return append(args, "-nln", e.layer)
 }
 
-// build writes the export into dir and returns the file to send. Errors are CARTO's: the
-// database's for the two queries, "ogr2ogr command return code N, Error: ..." for ogr2ogr, the
-// timeout answer when it ran out of time.
-func (e *ogrExport) build(ctx context.Context, conn *pgxpool.Conn, dir string) (string, error) {
+// Build writes the export into dir and returns the file to send. Errors are CARTO's: the
+// database's for the two queries, "ogr2ogr command return code N, Error: ..." for ogr2ogr (an
+// *httpapi.Error), ErrTimeout when it ran out of time.
+func (e *Export) Build(ctx context.Context, conn *pgxpool.Conn, dir string) (string, error) {
 	pgc := conn.Conn().PgConn()
 	cols, geocol, err := e.ogrColumns(ctx, pgc)
 	if err != nil {
@@ -174,7 +190,7 @@ func (e *ogrExport) build(ctx context.Context, conn *pgxpool.Conn, dir string) (
 	cmd.Stderr = &limitedBuffer{b: &stderr, max: 64 << 10}
 	if err := cmd.Run(); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return "", &httpapi.Error{Status: http.StatusTooManyRequests, Message: timeoutMessage, Context: "limit", Detail: "datasource"}
+			return "", ErrTimeout
 		}
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
@@ -192,6 +208,10 @@ func (e *ogrExport) build(ctx context.Context, conn *pgxpool.Conn, dir string) (
 	zipPath := filepath.Join(dir, "cartodb-query.zip")
 	return zipPath, zipDir(filepath.Dir(out), zipPath)
 }
+
+// ErrTimeout is an export that ogr2ogr did not finish in CARTO's export_command_timeout: the SQL
+// API answers it as a statement timeout.
+var ErrTimeout = errors.New("sqlexport: ogr2ogr ran out of time")
 
 // pgOptions passes the session settings of the account's pools (search_path, TimeZone,
 // statement_timeout) to ogr2ogr's own connection, as libpq's PGOPTIONS: CARTO's roles carry them
@@ -287,46 +307,4 @@ func geometryOIDs(ext map[uint32]string) map[uint32]bool {
 		}
 	}
 	return m
-}
-
-// serveExport builds an export and sends it: the status line goes out only once the file is
-// complete, so every failure is an ordinary error answer, as on CARTO.
-func (srv *Server) serveExport(ctx context.Context, w http.ResponseWriter, conn *pgxpool.Conn, e *ogrExport, fail func(*httpapi.Error)) {
-	ext, err := srv.extTypeNames(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			fail(sqlError(err))
-		}
-		return
-	}
-	e.geometry = geometryOIDs(ext)
-	dir, err := os.MkdirTemp("", "cartolocal-export-*")
-	if err != nil {
-		fail(&httpapi.Error{Status: http.StatusInternalServerError, Message: "Unexpected error: " + err.Error()})
-		return
-	}
-	defer os.RemoveAll(dir)
-	path, err := e.build(ctx, conn, dir)
-	if ctx.Err() != nil {
-		return // the client is gone
-	}
-	if err != nil {
-		var he *httpapi.Error
-		if errors.As(err, &he) {
-			fail(he)
-		} else if _, ok := errors.AsType[*pgconn.PgError](err); ok {
-			fail(sqlError(err))
-		} else {
-			fail(&httpapi.Error{Status: http.StatusBadRequest, Message: err.Error()})
-		}
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		fail(&httpapi.Error{Status: http.StatusInternalServerError, Message: "Unexpected error: " + err.Error()})
-		return
-	}
-	defer f.Close()
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, f)
 }
