@@ -15,7 +15,7 @@ package sqlapi
 //     (package sqlexport, format_svg.go, format_topojson.go say where they differ).
 //   - q is limited to 1 MB; a NUL byte in the SQL is a 400.
 //   - Carto-User-Id and X-Served-By-* are not sent. Cache-Control, X-Cache-Channel,
-//     Surrogate-Key and Last-Modified follow CARTO's rules (cache.go says where they differ).
+//     Surrogate-Key and Last-Modified follow CARTO's rules (package sqlcache says where they differ).
 //   - CSV is streamed rather than written by ogr2ogr: an error after the first row cuts the
 //     response (the client sees a truncated chunked body) instead of a 400, and errors carry
 //     PostgreSQL's message rather than ogr2ogr's.
@@ -31,7 +31,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +38,7 @@ import (
 
 	"github.com/gocarto/carto/cartolocal/internal/httpapi"
 	"github.com/gocarto/carto/cartolocal/internal/pgvalue"
+	"github.com/gocarto/carto/cartolocal/internal/sqlcache"
 	"github.com/gocarto/carto/cartolocal/internal/sqlexport"
 	"github.com/gocarto/carto/cartolocal/internal/users"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -108,10 +108,6 @@ func (srv *Server) extTypeNames(ctx context.Context) (map[uint32]string, error) 
 	return m, nil
 }
 
-// mayWriteRE is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js): such
-// SQL gets max-age=0 and no X-Cache-Channel or Surrogate-Key.
-var mayWriteRE = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
-
 // handleSQL answers GET/POST /api/:version/sql as CARTO's SQL API 6.0.0 does
 // (lib/api/sql/query-controller.js): user, body, key, parameters, then the query streamed in
 // the asked format, rows first, with the status line held back until the first row is ready so
@@ -166,22 +162,22 @@ func (srv *Server) handleSQL(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	// The streamed formats call apply before their first byte; the others decide now.
 	streamed := ogrFormats[sp.format] == nil && sp.format != "topojson"
-	cache := srv.decideCache(ctx, who.User, sp.q, h, sp.cachePolicy == "persist", streamed)
+	cache := sqlcache.Decide(ctx, who.User, sp.q, h, sp.cachePolicy == "persist", streamed, srv.logf)
 	defer func() {
 		cancel()
-		cache.wait()
+		cache.Wait()
 	}()
 	if ctx.Err() != nil {
 		return
 	}
 	fail = func(e *httpapi.Error) {
-		cache.apply(true)
+		cache.Apply(true)
 		writeSQLError(w, cb, e)
 	}
 	now := time.Now()
 	modified := now.UTC().Format(http.TimeFormat)
 
-	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, beforeBegin: cache.apply}
+	run := &sqlRun{w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, beforeBegin: cache.Apply}
 
 	sql := wrapQuery(sp.q, sp.orderBy, sp.sortOrder, sp.limit, sp.offset)
 	skip := skipper(sp.skipfields)

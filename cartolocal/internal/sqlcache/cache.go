@@ -1,5 +1,5 @@
-package sqlapi
-
+// Package sqlcache decides the caching headers of cartolocal's SQL API answers.
+//
 // CARTO's SQL API decides a query's caching headers from the tables the query touches, before
 // running it (lib/api/middlewares/affected-tables.js, cache-control.js, cache-channel.js,
 // surrogate-key.js, last-modified.js and the cartodb-query-tables library 0.7 they use):
@@ -22,11 +22,13 @@ package sqlapi
 // cartolocal plans the statements with its cartodb.CDB_QueryTablesText on the owner's read-only
 // look-up connection, one round trip per statement, and reads the metadata in the same query;
 // statements the wrapper cannot take are not sent, a lone statement without FROM or TABLE is
-// planned only if it fails, and reads are planned beside the query (cacheDecision).
+// planned only if it fails, and reads are planned beside the query (Decision).
 // Where it differs: statements are split with PostgreSQL's own lexical rules (internal/pgscan)
 // and end at their last token (a trailing -- comment does not swallow the wrapper), where
 // CARTO's regular expression knows neither comments nor E'' strings; foreign tables get the
 // local CDB_TableMetadata's updated_at, not the remote server's.
+
+package sqlcache
 
 import (
 	"cmp"
@@ -35,6 +37,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,7 +72,7 @@ const affectedTablesSQL = `SELECT t.name::regclass::oid, current_database(), t.n
 		FROM cartodb.CDB_TableMetadata m WHERE m.tabname = t.name::regclass), 0)
 FROM unnest(cartodb.CDB_QueryTablesText($1)) AS t(name)`
 
-// cacheDecision sets a query's caching headers before the first byte of its answer goes out,
+// Decision sets a query's caching headers before the first byte of its answer goes out,
 // from the tables the query touches, planned before it runs as CARTO plans them. Where the answer
 // waits for its first byte anyway (the streamed formats), the planning need not delay the query:
 //   - one statement that names no relation (no FROM, no TABLE: SELECT 1, SELECT f(x), VALUES) can
@@ -83,8 +86,8 @@ FROM unnest(cartodb.CDB_QueryTablesText($1)) AS t(name)`
 //     lock_timeout gives up and the headers fall back.
 //   - SQL that may write is planned first, as on CARTO: its plan must not see its own changes nor
 //     wait for its locks.
-type cacheDecision struct {
-	srv      *Server
+type Decision struct {
+	logf     func(string, ...any)
 	ctx      context.Context
 	user     *users.User
 	stmts    []string // the wrappable statements
@@ -101,10 +104,15 @@ type lookupResult struct {
 	known  bool
 }
 
-// decideCache sets the caching headers of q now, or arranges for apply to set them. waitable says
-// the caller calls apply before anything goes out, and wait before it returns.
-func (srv *Server) decideCache(ctx context.Context, u *users.User, q string, h http.Header, persist, waitable bool) *cacheDecision {
-	c := &cacheDecision{srv: srv, ctx: ctx, user: u, h: h, mayWrite: mayWriteRE.MatchString(q), persist: persist}
+// MayWrite is CARTO's fuzzy "this query may write" check (lib/utils/query-may-write.js): such
+// SQL gets max-age=0 and no X-Cache-Channel or Surrogate-Key.
+var MayWrite = regexp.MustCompile(`(?i)\b(alter|insert|update|delete|create|drop|reindex|truncate|refresh)\b`)
+
+// Decide sets the caching headers of q in h now, or arranges for Apply to set them. waitable says
+// the caller calls Apply before anything goes out, and Wait before it returns. The look-up runs
+// on u's owner look-up pool; logf hears why one could not be made.
+func Decide(ctx context.Context, u *users.User, q string, h http.Header, persist, waitable bool, logf func(string, ...any)) *Decision {
+	c := &Decision{logf: logf, ctx: ctx, user: u, h: h, mayWrite: MayWrite.MatchString(q), persist: persist}
 	if q == "" {
 		// CARTO's statement splitter throws on an empty q (sample 49).
 		c.set(nil, false)
@@ -135,9 +143,9 @@ func (srv *Server) decideCache(ctx context.Context, u *users.User, q string, h h
 	return c
 }
 
-// apply sets the headers of a decision that waited: failed says the query ended in an error
+// Apply sets the headers of a decision that waited: failed says the query ended in an error
 // before anything was sent.
-func (c *cacheDecision) apply(failed bool) {
+func (c *Decision) Apply(failed bool) {
 	if !c.pending {
 		return
 	}
@@ -153,16 +161,16 @@ func (c *cacheDecision) apply(failed bool) {
 	}
 }
 
-// wait returns once no look-up of the decision runs: the handler calls it before it returns, after
+// Wait returns once no look-up of the decision runs: the handler calls it before it returns, after
 // cancelling the request's context.
-func (c *cacheDecision) wait() {
+func (c *Decision) Wait() {
 	if c.pending && c.result != nil {
 		<-c.result
 		c.pending = false
 	}
 }
 
-func (c *cacheDecision) set(tables []affectedTable, known bool) {
+func (c *Decision) set(tables []affectedTable, known bool) {
 	setCacheHeaders(c.h, tables, known, c.mayWrite, c.persist, time.Now())
 }
 
@@ -170,14 +178,14 @@ func (c *cacheDecision) set(tables []affectedTable, known bool) {
 // could be found (known false: CARTO's look-up failed, and the headers fall back). It runs as
 // the account's owner whoever asks, as CARTO's does: a public request for a private table gets
 // its headers too (samples 07, 38).
-func (c *cacheDecision) lookup() (tables []affectedTable, known bool) {
+func (c *Decision) lookup() (tables []affectedTable, known bool) {
 	if len(c.stmts) == 0 {
 		return nil, true
 	}
 	conn, err := c.user.AcquireLookup(c.ctx)
 	if err != nil {
 		if c.ctx.Err() == nil {
-			c.srv.logf("cartolocal: user %s: the SQL API's table look-up: %v", c.user.Name, err)
+			c.logf("cartolocal: user %s: the SQL API's table look-up: %v", c.user.Name, err)
 		}
 		return nil, false
 	}

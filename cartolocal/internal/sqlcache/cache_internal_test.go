@@ -1,4 +1,4 @@
-package sqlapi
+package sqlcache
 
 import (
 	"net/http"
