@@ -11,6 +11,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/gocarto/carto/driver/internal/column"
 	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
@@ -23,7 +24,7 @@ type response struct {
 	names    rowrec.Names // the rows' member names, numbered as the records refer to them
 	rec      []byte       // the record being built
 
-	fields    []field
+	fields    []column.Field
 	sawFields bool
 	totalRows int64
 	sawTotal  bool
@@ -201,20 +202,20 @@ func (res *response) readFields(d *jsontext.Decoder) error {
 			return err
 		}
 		name := tok.String()
-		var f fieldJSON
+		var f column.FieldJSON
 		if err := readInto(d, &f); err != nil {
 			return fmt.Errorf("field %q: %w", name, err)
 		}
 		// A name sent twice describes one column (the row objects have it once).
 		dup := false
 		for i := range res.fields {
-			if res.fields[i].name == name {
-				res.fields[i] = newField(name, f)
+			if res.fields[i].Name == name {
+				res.fields[i] = column.NewField(name, f)
 				dup = true
 			}
 		}
 		if !dup {
-			res.fields = append(res.fields, newField(name, f))
+			res.fields = append(res.fields, column.NewField(name, f))
 		}
 	}
 	_, err = d.ReadToken()

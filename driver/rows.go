@@ -7,18 +7,19 @@ import (
 	"reflect"
 
 	"github.com/gocarto/carto"
+	"github.com/gocarto/carto/driver/internal/column"
 	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
 // rows yields the rows of an answer that was read to its end, from its spool.
 type rows struct {
 	sp     *spool
-	fields []field
+	fields []column.Field
 	cols   []string
 	colOf  map[string]int // column name -> index, when a row's keys are not in column order
 	names  []string       // the records' member names by number
 	colAt  []int          // the column of each member name number, -1 for none
-	box    boxer
+	box    column.Boxer
 }
 
 var (
@@ -55,11 +56,11 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	r := &rows{sp: sp, fields: res.fields, names: res.names}
 	r.cols = make([]string, len(res.fields))
 	for i := range res.fields {
-		r.cols[i] = res.fields[i].name
+		r.cols[i] = res.fields[i].Name
 	}
 	r.colOf = make(map[string]int, len(res.fields))
 	for i := range res.fields {
-		r.colOf[res.fields[i].name] = i
+		r.colOf[res.fields[i].Name] = i
 	}
 	if len(res.fields) == 0 && res.rows > 0 {
 		return nil, fmt.Errorf("the answer holds %d rows but describes no columns: when a query has several "+
@@ -170,7 +171,7 @@ func (r *rows) Next(dest []driver.Value) error {
 		if col >= len(dest) {
 			continue
 		}
-		v, err := value(&r.fields[col], tag, val, &r.box)
+		v, err := column.Value(&r.fields[col], tag, val, &r.box)
 		if err != nil {
 			return fmt.Errorf("carto driver: column %q: %w", r.cols[col], err)
 		}
@@ -179,12 +180,12 @@ func (r *rows) Next(dest []driver.Value) error {
 }
 
 // ColumnTypeScanType returns the Go type of the column's non-NULL values.
-func (r *rows) ColumnTypeScanType(i int) reflect.Type { return r.fields[i].scanType() }
+func (r *rows) ColumnTypeScanType(i int) reflect.Type { return r.fields[i].ScanType() }
 
 // ColumnTypeDatabaseTypeName returns the PostgreSQL type name in upper case (INT4, TEXT,
 // TIMESTAMPTZ, _INT4 for int4[]) or GEOMETRY, GEOGRAPHY, RASTER; "" for types CARTO reports
 // only by OID.
-func (r *rows) ColumnTypeDatabaseTypeName(i int) string { return r.fields[i].typeName }
+func (r *rows) ColumnTypeDatabaseTypeName(i int) string { return r.fields[i].TypeName }
 
 // ColumnTypeNullable reports ok=false: CARTO's answer does not say.
 func (r *rows) ColumnTypeNullable(i int) (nullable, ok bool) { return false, false }

@@ -1,4 +1,4 @@
-package driver
+package column
 
 import (
 	"strconv"
@@ -12,7 +12,7 @@ import (
 // numberValue gives a column of kind k its value straight from a number read while downloading,
 // when k takes it as is (integers and doubles). Otherwise it returns the number as rowrec.Number and
 // its text, written into scratch for an integer, for the caller to convert as it does any text.
-func numberValue(k kind, tag byte, val []byte, bx *boxer, scratch []byte) (v any, done bool, outTag byte, text []byte, err error) {
+func numberValue(k kind, tag byte, val []byte, bx *Boxer, scratch []byte) (v any, done bool, outTag byte, text []byte, err error) {
 	switch tag {
 	case rowrec.Int:
 		n, err := rowrec.IntValue(val)

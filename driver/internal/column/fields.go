@@ -1,4 +1,4 @@
-package driver
+package column
 
 import (
 	"reflect"
@@ -24,20 +24,20 @@ const (
 	kindGeometry              // hex EWKB, a fresh []byte per value
 )
 
-// field is one column as the answer's fields object describes it.
-type field struct {
-	name     string
+// Field is one column as the answer's fields object describes it.
+type Field struct {
+	Name     string
 	typ      string // CARTO's type: number, string, date, geometry, number[], unknown(OID), …
 	pgtype   string // PostgreSQL's type name; empty for geometry, geography, raster and unknown OIDs
 	wkbtype  string // geometry columns: Point, Polygon, Unknown, …
 	dims     int
 	srid     int
 	kind     kind
-	typeName string // what ColumnTypeDatabaseTypeName reports
+	TypeName string // what ColumnTypeDatabaseTypeName reports
 }
 
-// fieldJSON is a value of the fields object.
-type fieldJSON struct {
+// FieldJSON is a value of the fields object.
+type FieldJSON struct {
 	Type    string `json:"type"`
 	PGType  string `json:"pgtype"`
 	WKBType string `json:"wkbtype"`
@@ -45,14 +45,15 @@ type fieldJSON struct {
 	SRID    int    `json:"srid"`
 }
 
-func newField(name string, f fieldJSON) field {
-	fl := field{name: name, typ: f.Type, pgtype: f.PGType, wkbtype: f.WKBType, dims: f.Dims, srid: f.SRID}
+// NewField is the column named name, as its entry f of the fields object describes it.
+func NewField(name string, f FieldJSON) Field {
+	fl := Field{Name: name, typ: f.Type, pgtype: f.PGType, wkbtype: f.WKBType, dims: f.Dims, srid: f.SRID}
 	fl.kind = kindOf(f.Type, f.PGType)
 	switch {
 	case f.PGType != "":
-		fl.typeName = strings.ToUpper(f.PGType)
+		fl.TypeName = strings.ToUpper(f.PGType)
 	case f.Type == "geometry" || f.Type == "geography" || f.Type == "raster":
-		fl.typeName = strings.ToUpper(f.Type)
+		fl.TypeName = strings.ToUpper(f.Type)
 	}
 	return fl
 }
@@ -100,8 +101,8 @@ var (
 	typeAny     = reflect.TypeFor[any]()
 )
 
-// scanType is the Go type of the column's non-NULL values.
-func (f *field) scanType() reflect.Type {
+// ScanType is the Go type of the column's non-NULL values.
+func (f *Field) ScanType() reflect.Type {
 	switch f.kind {
 	case kindInt:
 		return typeInt64

@@ -1,4 +1,4 @@
-package driver
+package column
 
 import (
 	"database/sql/driver"
@@ -17,9 +17,9 @@ import (
 	"github.com/gocarto/carto/driver/internal/rowrec"
 )
 
-// value turns one spooled value of a column into the Go value Rows yields, boxing numbers and
+// Value turns one spooled value of a column into the Go value Rows yields, boxing numbers and
 // strings through bx. Nothing it returns shares memory with val, which is reused for the next row.
-func value(f *field, tag byte, val []byte, bx *boxer) (driver.Value, error) {
+func Value(f *Field, tag byte, val []byte, bx *Boxer) (driver.Value, error) {
 	if tag == rowrec.Null {
 		return nil, nil
 	}

@@ -1,18 +1,18 @@
-package driver
+package column
 
 import (
 	"database/sql/driver"
 	"unsafe"
 )
 
-// boxer makes the driver.Values of rows without an allocation for each. An int64, a float64 or a
+// Boxer makes the driver.Values of rows without an allocation for each. An int64, a float64 or a
 // string put in an interface needs heap memory for the value (Go allocates it in convT64 and
-// convTstring), which made five numeric columns cost five allocations a row. boxer instead keeps
+// convTstring), which made five numeric columns cost five allocations a row. Boxer instead keeps
 // values in slabs of a few hundred and builds each interface pointing at its slot: one allocation
 // per slab, not per value. A slot is written once, before its interface exists, and never again,
 // so the values are as immutable as those Go would box itself; a value a caller keeps keeps its
 // slab alive, which is a few KiB.
-type boxer struct {
+type Boxer struct {
 	ints   []int64
 	floats []float64
 	strs   []string
@@ -47,7 +47,7 @@ func box(typ, data unsafe.Pointer) (v driver.Value) {
 	return v
 }
 
-func (b *boxer) int64(n int64) driver.Value {
+func (b *Boxer) int64(n int64) driver.Value {
 	if len(b.ints) == cap(b.ints) {
 		b.ints = make([]int64, 0, boxSlab)
 	}
@@ -55,7 +55,7 @@ func (b *boxer) int64(n int64) driver.Value {
 	return box(int64Type, unsafe.Pointer(&b.ints[len(b.ints)-1]))
 }
 
-func (b *boxer) float64(f float64) driver.Value {
+func (b *Boxer) float64(f float64) driver.Value {
 	if len(b.floats) == cap(b.floats) {
 		b.floats = make([]float64, 0, boxSlab)
 	}
@@ -64,7 +64,7 @@ func (b *boxer) float64(f float64) driver.Value {
 }
 
 // string copies p out of the spool into a text slab and returns it as a string value.
-func (b *boxer) string(p []byte) driver.Value {
+func (b *Boxer) string(p []byte) driver.Value {
 	var s string
 	if len(p) > 0 {
 		if len(p) > textSlab/4 {
@@ -86,7 +86,7 @@ func (b *boxer) string(p []byte) driver.Value {
 }
 
 // bytes boxes p, which the caller made fresh for the value: only its slice header goes in a slab.
-func (b *boxer) bytes(p []byte) driver.Value {
+func (b *Boxer) bytes(p []byte) driver.Value {
 	if len(b.slices) == cap(b.slices) {
 		b.slices = make([][]byte, 0, boxSlab)
 	}

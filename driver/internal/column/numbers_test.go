@@ -1,4 +1,4 @@
-package driver
+package column
 
 import (
 	"fmt"
@@ -39,10 +39,10 @@ func FuzzNumberValue(f *testing.F) {
 			t.Fatalf("%s: %v %v", text, ok, err)
 		}
 		for _, k := range kinds {
-			fl := &field{name: "n", kind: k}
-			var bx, bx2 boxer
-			got, gerr := value(fl, tag, val, &bx)
-			want, werr := value(fl, rowrec.Number, []byte(text), &bx2)
+			fl := &Field{Name: "n", kind: k}
+			var bx, bx2 Boxer
+			got, gerr := Value(fl, tag, val, &bx)
+			want, werr := Value(fl, rowrec.Number, []byte(text), &bx2)
 			if (gerr == nil) != (werr == nil) {
 				t.Fatalf("%s kind %d: error %v, from the text %v", text, k, gerr, werr)
 			}
