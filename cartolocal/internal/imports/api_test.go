@@ -2,7 +2,6 @@ package imports_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"github.com/gocarto/carto/cartolocal/internal/imports"
 	"net/http"
@@ -316,7 +315,6 @@ func TestRestartMidImport(t *testing.T) {
 	}))
 	defer src.Close()
 	e, acct := newEnv(t, nil)
-	dir := e.dir
 	id := e.createJSON(t, acct, map[string]any{"url": src.URL + "/capitals.csv"})
 	// And a file upload that waits behind it: stored, not yet run.
 	select {
@@ -333,15 +331,7 @@ func TestRestartMidImport(t *testing.T) {
 	block = false
 	mu.Unlock()
 	// The next server, on the same database and directory.
-	srv, err := imports.New(context.Background(), imports.Config{Admin: e.admin, PGURL: e.pgURL, Dir: dir, Authenticate: e.authenticate,
-		Accounts: e.lookup, Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond, Group: "test " + acct.User})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	mux := http.NewServeMux()
-	srv.Register(mux)
-	e.http.Config.Handler = mux
+	e.restart(t, "test "+acct.User)
 	m := e.wait(t, acct, id)
 	if m["state"] != "complete" || m["table_name"] != "capitals" {
 		t.Fatalf("after the restart: %v", m)

@@ -107,6 +107,22 @@ func newEnv(t *testing.T, cfg func(*imports.Config)) (*env, *cartotest.Account) 
 	return e, acct
 }
 
+// restart serves the env's HTTP address with a new Server on the same database and directory,
+// in runner group group (the env's own is "test USER"), as a restarted cartolocal would. The
+// caller closes the old Server first.
+func (e *env) restart(t *testing.T, group string) {
+	t.Helper()
+	srv, err := imports.New(context.Background(), imports.Config{Admin: e.admin, PGURL: e.pgURL, Dir: e.dir, Authenticate: e.authenticate,
+		Accounts: e.lookup, Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond, Group: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	e.http.Config.Handler = mux
+}
+
 func (e *env) url(acct *cartotest.Account, path string) string {
 	return e.http.URL + "/user/" + acct.User + "/" + path
 }

@@ -54,15 +54,7 @@ func TestStuckImports(t *testing.T) {
 	e.query(t, `UPDATE cartolocal.imports SET created_at = now() - interval '6 minutes' WHERE id IN ($1, $2)`, running, queued)
 	e.query(t, `UPDATE cartolocal.imports SET created_at = now() - interval '6 minutes', state = 'importing' WHERE id = $1`, held)
 
-	srv, err := imports.New(context.Background(), imports.Config{Admin: e.admin, PGURL: e.pgURL, Dir: e.dir, Authenticate: e.authenticate,
-		Accounts: e.lookup, Logf: t.Logf, Now: e.now, Tick: 20 * time.Millisecond, Group: "another " + acct.User})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	mux := http.NewServeMux()
-	srv.Register(mux)
-	e.http.Config.Handler = mux
+	e.restart(t, "another "+acct.User)
 
 	// A runner holds the third: it runs, it is not stuck.
 	ctx := context.Background()

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
@@ -76,19 +74,7 @@ func TestCopyBusyPoolIs429(t *testing.T) {
 	u, _ := acct.Server.User(acct.User)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var held []*pgxpool.Conn
-	defer func() {
-		for _, c := range held {
-			c.Release()
-		}
-	}()
-	for range 4 { // the public pool's size
-		c, err := u.Acquire(ctx, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
+	holdPublicPool(t, ctx, u)
 	r := copyTo(t, ctx, acct, "COPY (SELECT 1) TO STDOUT", "")
 	expect(t, r, 429, `{"error":["You are over platform's limits. Please contact us to know more details"],"context":"limit","detail":"rate-limit"}`)
 	if r.header.Get("Retry-After") != "1" {

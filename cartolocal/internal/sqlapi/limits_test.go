@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/gocarto/carto/cartolocal"
 	"github.com/gocarto/carto/cartolocal/cartotest"
 )
 
@@ -29,19 +28,7 @@ func TestBusyPoolIs429(t *testing.T) {
 	u, _ := acct.Server.User(acct.User)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var held []*pgxpool.Conn
-	defer func() {
-		for _, c := range held {
-			c.Release()
-		}
-	}()
-	for range 4 { // the public pool's size
-		c, err := u.Acquire(ctx, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, c)
-	}
+	holdPublicPool(t, ctx, u)
 	start := time.Now()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sqlURL(acct)+"?q=select+1", nil)
 	r := doSQL(t, req)
@@ -103,4 +90,17 @@ func TestAnonymousCapacityPerAccount(t *testing.T) {
 		expect(t, sqlGet(t, b, "q", "select 1 as one", "api_key", b.PublicKey), 200, one)
 	}
 	expect(t, sqlGet(t, a, "q", "select 1 as one"), 429, `{"error":["You are over platform's limits. Please contact us to know more details"],"context":"limit","detail":"rate-limit"}`)
+}
+
+// holdPublicPool takes every connection of u's public pool until the test ends, so that the
+// next anonymous request finds none free.
+func holdPublicPool(t *testing.T, ctx context.Context, u *cartolocal.User) {
+	t.Helper()
+	for range 4 { // the public pool's size
+		c, err := u.Acquire(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Release)
+	}
 }
