@@ -46,7 +46,8 @@ type sqlRun struct {
 	beforeBegin func(failed bool)
 
 	buf        []byte
-	started    bool // the status line went out
+	started    bool // the status line is written
+	pushed     bool // something was pushed to the client
 	gone       bool // a write failed: the client is gone
 	lastFlush  time.Time
 	sinceCheck int
@@ -77,17 +78,12 @@ func (run *sqlRun) exec(conn *pgxpool.Conn, sql string, f rowFormat) error {
 			f.describe(fds)
 		}
 		for !run.gone && rr.NextRow() {
-			first := !run.started
-			if first {
+			if !run.started {
 				run.begin(f)
 			}
 			run.buf = f.row(run.buf, rr.Values())
 			run.rows++
-			if first {
-				run.flush(true)
-			} else {
-				run.maybeFlush()
-			}
+			run.maybeFlush()
 		}
 		tag, rerr := rr.Close()
 		if rerr != nil {
@@ -117,6 +113,9 @@ func (run *sqlRun) begin(f rowFormat) {
 		run.beforeBegin(false)
 	}
 	run.started = true
+	// Chunked, as CARTO's answers are, even when the whole answer goes out at the end in one
+	// write, where net/http would otherwise send a Content-Length.
+	run.w.Header().Set("Transfer-Encoding", "chunked")
 	run.w.WriteHeader(http.StatusOK)
 	run.buf = f.open(run.buf)
 }
@@ -147,13 +146,21 @@ func (run *sqlRun) finish(f rowFormat, err error) error {
 	return nil
 }
 
+// maybeFlush writes the buffer when it is full, or pushes it when its rows have waited flushEvery
+// (since the query began, for the first). The first row is not pushed at once: an answer that
+// ends quickly then goes out in one write, status line, rows and trailer, and its client wakes
+// once for it, where a push at the first row cost a second write and a second wake-up on both
+// sides for every small answer. Until something has gone out, the clock is read at every row
+// rather than every sixteenth, so a slow query's first rows still reach its client within
+// flushEvery of its start. What waits is the status line of a query whose first rows come fast
+// and whose next ones stall: it goes out with them, or with the trailer.
 func (run *sqlRun) maybeFlush() {
 	if len(run.buf) >= flushBytes {
 		run.flush(false)
 		return
 	}
 	run.sinceCheck++
-	if run.sinceCheck >= 16 {
+	if run.sinceCheck >= 16 || !run.pushed {
 		run.sinceCheck = 0
 		if time.Since(run.lastFlush) >= flushEvery {
 			run.flush(true)
@@ -175,6 +182,8 @@ func (run *sqlRun) flush(push bool) {
 			run.gone = true
 			run.cancel()
 		}
+		// A write of flushBytes is past net/http's buffer: it went out too.
+		run.pushed = run.pushed || push || len(run.buf) >= flushBytes
 	}
 	run.buf = run.buf[:0]
 	run.lastFlush = time.Now()
