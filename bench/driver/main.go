@@ -12,8 +12,11 @@
 //	driver                           through cartolocal, rows.Scan into any for every column
 //
 // and the program prints wall time (process start to exit, the median of -runs), rows/s and peak RSS
-// of each, and each wall time as a ratio of the download's and of native COPY's. Then it times SELECT 1 round trips through the
-// driver and through pgx (median of -select1 runs).
+// of each, and each wall time as a ratio of the download's and of native COPY's. Then it times SELECT 1
+// round trips (median of -select1 runs): through the driver and cartolocal; through the driver
+// against a server process that answers cartolocal's SELECT 1 answer from memory (the floor: the
+// driver's own cost and one HTTP round trip between processes on this machine, see canned.go); and
+// through pgx.
 package main
 
 import (
@@ -44,7 +47,7 @@ const querySQL = "select g as a, g*2 as b, g*0.5 as c, g%%7 as d, g::float8/3 as
 
 func main() {
 	version := flag.Bool("version", false, "print gocarto's version and exit")
-	child := flag.String("child", "", "internal: run one measured client (driver, pgx, select1-driver, select1-pgx)")
+	child := flag.String("child", "", "internal: run one measured client (driver, pgx, select1-driver, select1-pgx, canned)")
 	target := flag.String("target", "", "internal: the DSN or PostgreSQL URL")
 	n := flag.Int("n", 0, "internal: rows, or SELECT 1 round trips")
 	rowsFlag := flag.String("rows", "1000000,10000000", "comma-separated result sizes to measure")
@@ -102,8 +105,15 @@ func runChild(mode, target string, n int) error {
 	ctx := context.Background()
 	var elapsed time.Duration
 	switch mode {
+	case "canned":
+		return serveCanned(target)
 	case "driver", "select1-driver":
-		db, err := sql.Open("carto", os.Getenv("CARTO_DSN"))
+		// target, when given, is another DSN than cartolocal's (the canned server's).
+		dsn := os.Getenv("CARTO_DSN")
+		if target != "" {
+			dsn = target
+		}
+		db, err := sql.Open("carto", dsn)
 		if err != nil {
 			return err
 		}
@@ -306,9 +316,23 @@ func run(sizes []int, select1, runs int) error {
 	}
 	// The SELECT 1 clients also take turns, `runs` times each; each run's median round trip is one
 	// sample, and the median of those is printed.
-	var ds, ps []time.Duration
+	canned, err := fetchCanned(ctx, srv.BaseURL, srv.Key)
+	if err != nil {
+		return err
+	}
+	cannedURL, stopCanned, err := startCanned(self, canned)
+	if err != nil {
+		return err
+	}
+	defer stopCanned()
+	cannedDSN := "carto://" + srv.User + ":" + srv.Key + "@" + strings.TrimPrefix(cannedURL, "http://") + "?sslmode=disable"
+	var ds, cs, ps []time.Duration
 	for range runs {
 		d, err := child("select1-driver", "", select1)
+		if err != nil {
+			return err
+		}
+		c, err := child("select1-driver", cannedDSN, select1)
 		if err != nil {
 			return err
 		}
@@ -316,11 +340,13 @@ func run(sizes []int, select1, runs int) error {
 		if err != nil {
 			return err
 		}
-		ds, ps = append(ds, d.wall), append(ps, p.wall)
+		ds, cs, ps = append(ds, d.wall), append(cs, c.wall), append(ps, p.wall)
 	}
-	d, p := median(ds), median(ps)
-	fmt.Printf("\nSELECT 1 round trip (median of %d runs of %d): driver through cartolocal %v, pgx straight to PostgreSQL %v (%.1fx)\n",
-		runs, select1, d, p, d.Seconds()/p.Seconds())
+	d, c, p := median(ds), median(cs), median(ps)
+	fmt.Printf("\nSELECT 1 round trip (median of %d runs of %d):\n", runs, select1)
+	fmt.Printf("  driver through cartolocal            %v\n", d)
+	fmt.Printf("  driver against a canned answer       %v (%.2fx of the above: the driver and one HTTP round trip, no server work)\n", c, c.Seconds()/d.Seconds())
+	fmt.Printf("  pgx straight to PostgreSQL           %v (driver through cartolocal is %.1fx)\n", p, d.Seconds()/p.Seconds())
 	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// The floor of a SELECT 1 on this machine: the driver against a server process that answers every
+// request with cartolocal's own answer to SELECT 1 (headers and body, chunked, read once from
+// cartolocal), made without any PostgreSQL. What the driver takes there is its own cost plus one
+// HTTP round trip between two processes; what it takes through cartolocal beyond that is
+// cartolocal's and PostgreSQL's.
+
+// cannedAnswer is what the canned server answers with.
+type cannedAnswer struct {
+	header http.Header
+	body   []byte
+}
+
+// fetchCanned asks cartolocal for SELECT 1 as the driver asks, and keeps the answer.
+func fetchCanned(ctx context.Context, baseURL, key string) (*cannedAnswer, error) {
+	form := url.Values{"q": {"SELECT 1"}, "format": {"json"}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"api/v2/sql", strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	// A one-row answer: small by construction, and bounded all the same.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("SELECT 1: %s", resp.Status)
+	}
+	return &cannedAnswer{header: resp.Header, body: body}, nil
+}
+
+// startCanned starts the canned server as a child process (self -child canned) and returns its
+// base URL and a function that stops it. The answer goes to the child through a temporary file.
+func startCanned(self string, a *cannedAnswer) (baseURL string, stop func(), err error) {
+	f, err := os.CreateTemp("", "gocarto-canned-*")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.Remove(f.Name())
+	w := bufio.NewWriter(f)
+	for k, vs := range a.header {
+		switch k {
+		case "Date", "Content-Length", "Transfer-Encoding":
+			continue // net/http writes these itself
+		}
+		for _, v := range vs {
+			fmt.Fprintf(w, "%s: %s\n", k, v)
+		}
+	}
+	fmt.Fprintf(w, "\n%s", a.body)
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(self, "-child", "canned", "-target", f.Name())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("canned server: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
+}
+
+// serveCanned is the canned server's child process: it reads the answer from file, prints its base
+// URL and serves until killed.
+func serveCanned(file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	head, body, ok := strings.Cut(string(b), "\n\n")
+	if !ok {
+		return fmt.Errorf("canned answer: no body")
+	}
+	header := http.Header{}
+	for _, line := range strings.Split(head, "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			header.Add(k, v)
+		}
+	}
+	header.Set("Transfer-Encoding", "chunked") // as cartolocal sends it
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s/user/bench/\n", ln.Addr())
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The request is read as cartolocal reads it: the whole form.
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h := w.Header()
+		for k, v := range header {
+			h[k] = v
+		}
+		_, _ = io.WriteString(w, body)
+	}))
+}
