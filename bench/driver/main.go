@@ -43,6 +43,10 @@ import (
 // profileEnv hands -cpuprofile to the driver's child processes.
 const profileEnv = "GOCARTO_BENCH_CPUPROFILE"
 
+// idlePause is how long the idle pgx SELECT 1 waits before each round trip: longer than the
+// kernel's idle polling (haltpoll polls up to 200 µs), shorter than anything a person notices.
+const idlePause = time.Millisecond
+
 const querySQL = "select g as a, g*2 as b, g*0.5 as c, g%%7 as d, g::float8/3 as e from generate_series(1,%d) g"
 
 func main() {
@@ -121,7 +125,7 @@ func runChild(mode, target string, n int) error {
 		if mode == "driver" {
 			elapsed, err = scanAll(ctx, func() (rowSource, error) { return db.QueryContext(ctx, fmt.Sprintf(querySQL, n)) }, n)
 		} else {
-			elapsed, err = roundTrips(n, func() error {
+			elapsed, err = roundTrips(n, 0, func() error {
 				var one int
 				return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 			})
@@ -129,7 +133,7 @@ func runChild(mode, target string, n int) error {
 		if err != nil {
 			return err
 		}
-	case "pgx", "select1-pgx":
+	case "pgx", "select1-pgx", "select1-pgx-idle":
 		conn, err := pgx.Connect(ctx, target)
 		if err != nil {
 			return err
@@ -141,7 +145,14 @@ func runChild(mode, target string, n int) error {
 				return pgxRows{r}, err
 			}, n)
 		} else {
-			elapsed, err = roundTrips(n, func() error {
+			// select1-pgx-idle pauses before each round trip, as a request finds cartolocal's
+			// backend: idle for a while, so that both ends have gone to sleep, where a tight loop
+			// keeps them awake.
+			var pause time.Duration
+			if mode == "select1-pgx-idle" {
+				pause = idlePause
+			}
+			elapsed, err = roundTrips(n, pause, func() error {
 				var one int
 				return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
 			})
@@ -207,8 +218,9 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// roundTrips times n calls of f after a few to warm up, and returns the median.
-func roundTrips(n int, f func() error) (time.Duration, error) {
+// roundTrips times n calls of f after a few to warm up, each after pause (not timed), and returns
+// the median.
+func roundTrips(n int, pause time.Duration, f func() error) (time.Duration, error) {
 	for range 20 {
 		if err := f(); err != nil {
 			return 0, err
@@ -216,6 +228,9 @@ func roundTrips(n int, f func() error) (time.Duration, error) {
 	}
 	times := make([]time.Duration, n)
 	for i := range times {
+		if pause > 0 {
+			time.Sleep(pause)
+		}
 		start := time.Now()
 		if err := f(); err != nil {
 			return 0, err
@@ -326,7 +341,7 @@ func run(sizes []int, select1, runs int) error {
 	}
 	defer stopCanned()
 	cannedDSN := "carto://" + srv.User + ":" + srv.Key + "@" + strings.TrimPrefix(cannedURL, "http://") + "?sslmode=disable"
-	var ds, cs, ps []time.Duration
+	var ds, cs, ps, is []time.Duration
 	for range runs {
 		d, err := child("select1-driver", "", select1)
 		if err != nil {
@@ -340,13 +355,18 @@ func run(sizes []int, select1, runs int) error {
 		if err != nil {
 			return err
 		}
-		ds, cs, ps = append(ds, d.wall), append(cs, c.wall), append(ps, p.wall)
+		i, err := child("select1-pgx-idle", srv.PGURL, select1)
+		if err != nil {
+			return err
+		}
+		ds, cs, ps, is = append(ds, d.wall), append(cs, c.wall), append(ps, p.wall), append(is, i.wall)
 	}
-	d, c, p := median(ds), median(cs), median(ps)
+	d, c, p, i := median(ds), median(cs), median(ps), median(is)
 	fmt.Printf("\nSELECT 1 round trip (median of %d runs of %d):\n", runs, select1)
 	fmt.Printf("  driver through cartolocal            %v\n", d)
 	fmt.Printf("  driver against a canned answer       %v (%.2fx of the above: the driver and one HTTP round trip, no server work)\n", c, c.Seconds()/d.Seconds())
 	fmt.Printf("  pgx straight to PostgreSQL           %v (driver through cartolocal is %.1fx)\n", p, d.Seconds()/p.Seconds())
+	fmt.Printf("  pgx, each after %v idle         %v (driver through cartolocal is %.1fx)\n", idlePause, i, d.Seconds()/i.Seconds())
 	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
 }
