@@ -363,10 +363,10 @@ func run(sizes []int, select1, runs int) error {
 	}
 	d, c, p, i := median(ds), median(cs), median(ps), median(is)
 	fmt.Printf("\nSELECT 1 round trip (median of %d runs of %d):\n", runs, select1)
-	fmt.Printf("  driver through cartolocal            %v\n", d)
-	fmt.Printf("  driver against a canned answer       %v (%.2fx of the above: the driver and one HTTP round trip, no server work)\n", c, c.Seconds()/d.Seconds())
-	fmt.Printf("  pgx straight to PostgreSQL           %v (driver through cartolocal is %.1fx)\n", p, d.Seconds()/p.Seconds())
-	fmt.Printf("  pgx, each after %v idle         %v (driver through cartolocal is %.1fx)\n", idlePause, i, d.Seconds()/i.Seconds())
+	fmt.Printf("  %-38s %v\n", "driver through cartolocal", d)
+	fmt.Printf("  %-38s %v (%.2fx of the above: the driver and one HTTP round trip, no server work)\n", "driver against a canned answer", c, c.Seconds()/d.Seconds())
+	fmt.Printf("  %-38s %v (driver through cartolocal is %.1fx)\n", "pgx straight to PostgreSQL", p, d.Seconds()/p.Seconds())
+	fmt.Printf("  %-38s %v (driver through cartolocal is %.1fx)\n", "pgx, each after "+idlePause.String()+" idle", i, d.Seconds()/i.Seconds())
 	fmt.Printf("load average at the end: %s\n", loadAverage())
 	return nil
 }
