@@ -148,9 +148,10 @@ func (run *sqlRun) finish(f rowFormat, err error) error {
 
 // maybeFlush writes the buffer when it is full, or pushes it when its rows have waited flushEvery
 // (since the query began, for the first). The first row is not pushed at once: an answer that
-// ends quickly then goes out in one write, status line, rows and trailer, and its client wakes
-// once for it, where a push at the first row cost a second write and a second wake-up on both
-// sides for every small answer. Until something has gone out, the clock is read at every row
+// ends quickly then goes out in one write, status line, rows and trailer, where a push at the
+// first row cost every small answer a second write (a system call on each side). PostgreSQL
+// itself holds a query's rows until 8 KB of them are ready or the query ends, so rows that come
+// one by one are rare. Until something has gone out, the clock is read at every row
 // rather than every sixteenth, so a slow query's first rows still reach its client within
 // flushEvery of its start. What waits is the status line of a query whose first rows come fast
 // and whose next ones stall: it goes out with them, or with the trailer.
