@@ -108,7 +108,7 @@ func askLogged(t *testing.T, acct *cartotest.Account, sqlURL, q string) (time.Ti
 }
 
 // TestSmallAnswerOneWrite: an answer that is ready at once goes out in one write, status line,
-// row and trailer (so the client wakes once for it), rather than the first row pushed on its own.
+// row and trailer, rather than the first row pushed on its own.
 // A query that happens to take flushEvery (a loaded machine running tests with -race) has its rows
 // pushed when they come, in a write of their own, so each query has a few tries; pushing the first
 // row at once would fail them all.
