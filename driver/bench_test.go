@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -313,4 +316,74 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkYield measures what follows the trailer as a user meets it: database/sql's Next and
+// Scan into any over the rows of bench/driver's query (a, b, d int4, c numeric, e float8),
+// QueryContext excluded, its answer served from memory. inline decodes each row in Next, as
+// answers under prefetchMinRows are; decoders=N decode ahead on N goroutines.
+func BenchmarkYield(b *testing.B) {
+	const n = 200_000
+	var body bytes.Buffer
+	body.WriteString(`{"rows":[`)
+	for g := 1; g <= n; g++ {
+		if g > 1 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"a":%d,"b":%d,"c":%s,"d":%d,"e":%s}`, g, g*2,
+			strconv.FormatFloat(float64(g)*0.5, 'f', -1, 64), g%7, strconv.FormatFloat(float64(g)/3, 'g', -1, 64))
+	}
+	fmt.Fprintf(&body, `],"time":1,"fields":{"a":{"type":"number","pgtype":"int4"},"b":{"type":"number","pgtype":"int4"},`+
+		`"c":{"type":"number","pgtype":"numeric"},"d":{"type":"number","pgtype":"int4"},"e":{"type":"number","pgtype":"float8"}},"total_rows":%d}`, n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(body.Bytes())
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	db, err := sql.Open("carto", "carto://alice:k@"+u.Host+"/user/alice?sslmode=disable")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, mode := range []struct {
+		name     string
+		minRows  int64
+		decoders int
+	}{{"inline", n + 1, 0}, {"decoders=1", prefetchMinRows, 1}, {"decoders=2", prefetchMinRows, 2}} {
+		b.Run(mode.name, func(b *testing.B) {
+			defer func(rows int64, decoders int) { prefetchMinRows, prefetchDecoders = rows, decoders }(prefetchMinRows, prefetchDecoders)
+			prefetchMinRows, prefetchDecoders = mode.minRows, mode.decoders
+			var yield, cpu time.Duration
+			dest := make([]any, 5)
+			ptrs := make([]any, 5)
+			for i := range dest {
+				ptrs[i] = &dest[i]
+			}
+			for b.Loop() {
+				rows, err := db.Query("SELECT")
+				if err != nil {
+					b.Fatal(err)
+				}
+				start, cpu0 := time.Now(), processCPU()
+				got := 0
+				for rows.Next() {
+					if err := rows.Scan(ptrs...); err != nil {
+						b.Fatal(err)
+					}
+					got++
+				}
+				if err := rows.Err(); err != nil || got != n {
+					b.Fatalf("%d rows, %v", got, err)
+				}
+				rows.Close()
+				yield += time.Since(start)
+				cpu += processCPU() - cpu0
+			}
+			b.ReportMetric(float64(yield.Nanoseconds())/float64(n*b.N), "yield-ns/row")
+			// Over yield-ns/row when goroutines ran in parallel.
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*b.N), "yield-cpu-ns/row")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

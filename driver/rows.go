@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 
 	"github.com/gocarto/carto"
 	"github.com/gocarto/carto/driver/internal/column"
@@ -19,7 +20,8 @@ type rows struct {
 	colOf  map[string]int // column name -> index, when a row's keys are not in column order
 	names  []string       // the records' member names by number
 	colAt  []int          // the column of each member name number, -1 for none
-	box    column.Boxer
+	box    column.Boxer   // Next's, when it decodes
+	pf     *prefetcher    // decodes rows ahead, for big answers (prefetch.go)
 }
 
 var (
@@ -93,6 +95,12 @@ func newRows(res *response, sp *spool) (*rows, error) {
 	if err := sp.rewind(); err != nil {
 		return nil, err
 	}
+	// On one core a decoder and the caller's loop would only take turns, for nothing.
+	if res.rows >= prefetchMinRows {
+		if procs := runtime.GOMAXPROCS(0); procs > 1 {
+			r.pf = r.prefetch(min(prefetchDecoders, procs-1))
+		}
+	}
 	return r, nil
 }
 
@@ -140,21 +148,35 @@ func (r *rows) checkNames(rec []byte) error {
 // Columns returns the column names in the order of the answer's fields.
 func (r *rows) Columns() []string { return r.cols }
 
-// Close releases the spool, removing its temporary file if it had one.
-func (r *rows) Close() error { return r.sp.close() }
+// Close stops the producer, if any, and then releases the spool, removing its temporary file if
+// it had one. It may be called more than once.
+func (r *rows) Close() error {
+	if p := r.pf; p != nil {
+		r.pf = nil
+		p.close()
+	}
+	return r.sp.close()
+}
 
 // Next fills dest with the next row.
 func (r *rows) Next(dest []driver.Value) error {
+	if r.pf != nil {
+		return r.nextAhead(r.pf, dest)
+	}
 	b, err := r.sp.next()
 	if err != nil {
 		return err
 	}
-	for i := range dest {
-		dest[i] = nil
-	}
-	rec := rowrec.NewReader(b)
+	return r.decode(b, dest, &r.box)
+}
+
+// decode fills dest with the values of the record rec, nil for columns it lacks, boxing them
+// through bx. It only reads r, so several goroutines may call it with Boxers of their own.
+func (r *rows) decode(rec []byte, dest []driver.Value, bx *column.Boxer) error {
+	clear(dest)
+	rd := rowrec.NewReader(rec)
 	for {
-		idx, tag, val, ok, err := rec.Next()
+		idx, tag, val, ok, err := rd.Next()
 		if err != nil {
 			return err
 		}
@@ -171,7 +193,7 @@ func (r *rows) Next(dest []driver.Value) error {
 		if col >= len(dest) {
 			continue
 		}
-		v, err := column.Value(&r.fields[col], tag, val, &r.box)
+		v, err := column.Value(&r.fields[col], tag, val, bx)
 		if err != nil {
 			return fmt.Errorf("carto driver: column %q: %w", r.cols[col], err)
 		}
