@@ -20,8 +20,34 @@ import (
 // Value turns one spooled value of a column into the Go value Rows yields, boxing numbers and
 // strings through bx. Nothing it returns shares memory with val, which is reused for the next row.
 func Value(f *Field, tag byte, val []byte, bx *Boxer) (driver.Value, error) {
-	if tag == rowrec.Null {
+	// The commonest values first, with no call to numberValue: an integer or a double of a column
+	// that takes it as it is, a numeric's text, and null. They are most of a big numeric answer.
+	switch tag {
+	case rowrec.Null:
 		return nil, nil
+	case rowrec.Int:
+		if f.kind == kindInt {
+			n, err := rowrec.IntValue(val)
+			if err != nil {
+				return nil, err
+			}
+			return bx.int64(n), nil
+		}
+	case rowrec.Float:
+		switch f.kind {
+		case kindFloat:
+			x, _, err := rowrec.FloatValue(val)
+			if err != nil {
+				return nil, err
+			}
+			return bx.float64(x), nil
+		case kindNumeric:
+			_, text, err := rowrec.FloatValue(val)
+			if err != nil {
+				return nil, err
+			}
+			return bx.string(text), nil
+		}
 	}
 	if tag == rowrec.Int || tag == rowrec.Float {
 		v, done, t, text, err := numberValue(f.kind, tag, val, bx, bx.num)
