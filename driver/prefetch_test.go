@@ -271,6 +271,8 @@ func TestPrefetchOnlyBigAnswers(t *testing.T) {
 // until the next Next), strings and any, and a conversion error ends the rows at its row.
 func TestPrefetchDatabaseSQL(t *testing.T) {
 	const n = 10000
+	defer func(old int64) { prefetchMinRows = old }(prefetchMinRows)
+	prefetchMinRows = 1000
 	answers := map[string][]byte{"good": prefetchBody(n, -1), "bad": prefetchBody(n, 7777)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
