@@ -119,6 +119,12 @@ func (r *rows) decodeAhead(p *prefetcher) {
 	defer p.wg.Done()
 	var box column.Boxer
 	for {
+		// Stop first: when a free batch is ready too, select would pick either, and close waits.
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
 		select {
 		case b := <-p.free:
 			if r.fill(p, b, &box) {
