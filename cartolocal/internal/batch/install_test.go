@@ -50,3 +50,37 @@ func TestInstallBesideARunningServer(t *testing.T) {
 	}
 	srv.Close()
 }
+
+// TestNewWithoutLogf: a server made without Logf that finds a job another server left running
+// (its backend gone) settles it and says nothing. It called a nil Logf and panicked (seen when
+// TestInstallBesideARunningServer's server started while another test's job had just ended).
+func TestNewWithoutLogf(t *testing.T) {
+	acct := cartotest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgxpool.New(ctx, acct.PGURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	const id = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+	if _, err := admin.Exec(ctx, `INSERT INTO cartolocal.batch_jobs
+		(job_id, username, query, status, created_at, updated_at, queued, backend_pid)
+		VALUES ($1, $2, '"select 1"', 'running', now(), now(), false, 2147483001)`, id, acct.User); err != nil {
+		t.Fatal(err)
+	}
+	dir := users.New(users.Options{Admin: admin})
+	defer dir.Close()
+	srv, err := batch.New(ctx, batch.Deps{Admin: admin, Users: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	var pid *int32
+	if err := admin.QueryRow(ctx, `SELECT backend_pid FROM cartolocal.batch_jobs WHERE job_id = $1`, id).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if pid != nil {
+		t.Errorf("the orphaned job still has backend %d", *pid)
+	}
+}

@@ -66,7 +66,7 @@ type Deps struct {
 	Admin *pgxpool.Pool
 	// Users finds the caller of a request, and gives the connections jobs run on.
 	Users *users.Directory
-	// Logf receives notable events.
+	// Logf receives notable events; nil discards them.
 	Logf func(format string, args ...any)
 	// Rescan is how often the runner looks for queued jobs it was not woken for (accounts added
 	// after their jobs were queued) and retries an account it could not connect as; zero means 5 s.
@@ -76,6 +76,10 @@ type Deps struct {
 // New creates the job tables if missing, puts back in the queue the jobs that a previous
 // cartolocal left running when it died, and starts the runner. Close stops it.
 func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Logf == nil {
+		// Jobs another server left running are settled, and said so, from the first moment.
+		d.Logf = func(string, ...any) {}
+	}
 	if _, err := d.Admin.Exec(ctx, "BEGIN;"+jobSchemaSQL+markSchemaSQL+"COMMIT;"); err != nil {
 		return nil, fmt.Errorf("creating the job tables: %w", err)
 	}

@@ -62,7 +62,7 @@ type Deps struct {
 	Admin *pgxpool.Pool
 	// Users finds the caller of a request, and gives the connection its query runs on.
 	Users *users.Directory
-	// Logf receives notable events.
+	// Logf receives notable events; nil discards them.
 	Logf func(format string, args ...any)
 	// PoolWait bounds the wait for a connection of the caller's role; zero means 5 s.
 	PoolWait time.Duration
@@ -81,6 +81,9 @@ func poolBusyError() *httpapi.Error {
 
 // New returns the SQL API's server; Register mounts it.
 func New(d Deps) *Server {
+	if d.Logf == nil {
+		d.Logf = func(string, ...any) {}
+	}
 	return &Server{admin: d.Admin, users: d.Users, logf: d.Logf, poolWait: cmp.Or(d.PoolWait, 5*time.Second)}
 }
 
