@@ -35,10 +35,12 @@ func TestCancelLeavesOtherBackendsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(context.Background())
-	const id = "0b5d7a64-4c3e-4f7e-9d51-3a1f0c2e6b90"
-	if _, err := admin.Exec(ctx, `INSERT INTO cartolocal.batch_jobs
+	// A fresh id, so that the test can run again in the same cluster (-count).
+	var id string
+	if err := admin.QueryRow(ctx, `INSERT INTO cartolocal.batch_jobs
 		(job_id, username, query, status, created_at, updated_at, queued, backend_pid)
-		VALUES ($1, $2, '"select pg_sleep(60)"', 'running', now(), now(), false, $3)`, id, acct.User, pid); err != nil {
+		VALUES (gen_random_uuid(), $1, '"select pg_sleep(60)"', 'running', now(), now(), false, $2)
+		RETURNING job_id::text`, acct.User, pid).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 

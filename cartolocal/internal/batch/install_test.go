@@ -63,10 +63,11 @@ func TestNewWithoutLogf(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	const id = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
-	if _, err := admin.Exec(ctx, `INSERT INTO cartolocal.batch_jobs
+	var id string
+	if err := admin.QueryRow(ctx, `INSERT INTO cartolocal.batch_jobs
 		(job_id, username, query, status, created_at, updated_at, queued, backend_pid)
-		VALUES ($1, $2, '"select 1"', 'running', now(), now(), false, 2147483001)`, id, acct.User); err != nil {
+		VALUES (gen_random_uuid(), $1, '"select 1"', 'running', now(), now(), false, 2147483001)
+		RETURNING job_id::text`, acct.User).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	dir := users.New(users.Options{Admin: admin})
