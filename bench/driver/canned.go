@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,15 +41,32 @@ func fetchCanned(ctx context.Context, baseURL, key string) (*cannedAnswer, error
 		return nil, err
 	}
 	defer resp.Body.Close()
-	// A one-row answer: small by construction, and bounded all the same.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	body, err := readSmall(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("SELECT 1: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("SELECT 1: %s", resp.Status)
 	}
 	return &cannedAnswer{header: resp.Header, body: body}, nil
+}
+
+// maxCanned bounds the canned answer: cartolocal's answer to SELECT 1 and its headers are a few
+// hundred bytes.
+const maxCanned = 64 << 10
+
+// readSmall reads all of r, which must hold at most maxCanned bytes: a bigger one is an error,
+// never a cut answer.
+func readSmall(r io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, maxCanned+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > maxCanned {
+		return nil, fmt.Errorf("over %d bytes", maxCanned)
+	}
+	return buf.Bytes(), nil
 }
 
 // startCanned starts the canned server as a child process (self -child canned) and returns its
@@ -93,9 +111,14 @@ func startCanned(self string, a *cannedAnswer) (baseURL string, stop func(), err
 // serveCanned is the canned server's child process: it reads the answer from file, prints its base
 // URL and serves until killed.
 func serveCanned(file string) error {
-	b, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return err
+	}
+	b, err := readSmall(f)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("canned answer: %w", err)
 	}
 	head, body, ok := strings.Cut(string(b), "\n\n")
 	if !ok {
