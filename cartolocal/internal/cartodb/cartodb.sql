@@ -86,6 +86,20 @@ BEGIN
 END
 $$;
 
+-- _CDB_primary_key is the name and the columns, in key order, of rel's primary key; no row when
+-- it has none.
+CREATE OR REPLACE FUNCTION cartodb._CDB_primary_key(rel regclass, OUT name text, OUT cols name[])
+RETURNS SETOF record
+LANGUAGE sql STABLE
+AS $$
+  SELECT con.conname::text, array_agg(a.attname ORDER BY k.ord)
+  FROM pg_constraint con
+  CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+  WHERE con.conrelid = rel AND con.contype = 'p'
+  GROUP BY con.conname
+$$;
+
 -- _CDB_free_column_name returns base, or base_N with the smallest N, not yet used in rel.
 CREATE OR REPLACE FUNCTION cartodb._CDB_free_column_name(rel regclass, base text)
 RETURNS text
@@ -194,12 +208,7 @@ BEGIN
       coltype := NULL; -- not integers: rename it away below
     END;
   END IF;
-  SELECT con.conname, array_agg(a.attname ORDER BY k.ord) INTO pk_name, pk_cols
-  FROM pg_constraint con
-  CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-  WHERE con.conrelid = reloid AND con.contype = 'p'
-  GROUP BY con.conname;
+  SELECT k.name, k.cols INTO pk_name, pk_cols FROM cartodb._CDB_primary_key(reloid) AS k;
   IF has_id AND coltype IS NOT NULL THEN
     -- Ids must be unique and positive to serve; otherwise keep them under another name. When
     -- cartodb_id is to become the primary key, making the key is the uniqueness check (below):
@@ -239,12 +248,7 @@ BEGIN
       EXECUTE format('ALTER TABLE %s ALTER COLUMN cartodb_id SET NOT NULL', qtable);
 
       -- Again: a renamed cartodb_id took its key along.
-      SELECT con.conname, array_agg(a.attname ORDER BY k.ord) INTO pk_name, pk_cols
-      FROM pg_constraint con
-      CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-      WHERE con.conrelid = reloid AND con.contype = 'p'
-      GROUP BY con.conname;
+      SELECT k.name, k.cols INTO pk_name, pk_cols FROM cartodb._CDB_primary_key(reloid) AS k;
       IF pk_name IS NULL THEN
         EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (cartodb_id)', qtable);
       ELSIF pk_cols <> ARRAY['cartodb_id']::name[] THEN
