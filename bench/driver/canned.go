@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"os/exec"
@@ -70,28 +70,18 @@ func readSmall(r io.Reader) ([]byte, error) {
 }
 
 // startCanned starts the canned server as a child process (self -child canned) and returns its
-// base URL and a function that stops it. The answer goes to the child through a temporary file.
+// base URL and a function that stops it. The answer goes to the child on its standard input, as
+// MIME headers, a blank line and the body.
 func startCanned(self string, a *cannedAnswer) (baseURL string, stop func(), err error) {
-	f, err := os.CreateTemp("", "gocarto-canned-*")
-	if err != nil {
+	var in bytes.Buffer
+	// net/http writes these itself.
+	if err := a.header.WriteSubset(&in, map[string]bool{"Date": true, "Content-Length": true, "Transfer-Encoding": true}); err != nil {
 		return "", nil, err
 	}
-	defer os.Remove(f.Name())
-	w := bufio.NewWriter(f)
-	for k, vs := range a.header {
-		switch k {
-		case "Date", "Content-Length", "Transfer-Encoding":
-			continue // net/http writes these itself
-		}
-		for _, v := range vs {
-			fmt.Fprintf(w, "%s: %s\n", k, v)
-		}
-	}
-	fmt.Fprintf(w, "\n%s", a.body)
-	if err := errors.Join(w.Flush(), f.Close()); err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(self, "-child", "canned", "-target", f.Name())
+	in.WriteString("\r\n")
+	in.Write(a.body)
+	cmd := exec.Command(self, "-child", "canned")
+	cmd.Stdin = &in
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
@@ -108,27 +98,22 @@ func startCanned(self string, a *cannedAnswer) (baseURL string, stop func(), err
 	return strings.TrimSpace(line), stop, nil
 }
 
-// serveCanned is the canned server's child process: it reads the answer from file, prints its base
-// URL and serves until killed.
-func serveCanned(file string) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	b, err := readSmall(f)
-	_ = f.Close()
+// serveCanned is the canned server's child process: it reads the answer from its standard input,
+// prints its base URL and serves until killed.
+func serveCanned() error {
+	b, err := readSmall(os.Stdin)
 	if err != nil {
 		return fmt.Errorf("canned answer: %w", err)
 	}
-	head, body, ok := strings.Cut(string(b), "\n\n")
-	if !ok {
-		return fmt.Errorf("canned answer: no body")
+	r := bufio.NewReader(bytes.NewReader(b))
+	mime, err := textproto.NewReader(r).ReadMIMEHeader()
+	if err != nil {
+		return fmt.Errorf("canned answer: %w", err)
 	}
-	header := http.Header{}
-	for _, line := range strings.Split(head, "\n") {
-		if k, v, ok := strings.Cut(line, ": "); ok {
-			header.Add(k, v)
-		}
+	header := http.Header(mime)
+	body, err := readSmall(r)
+	if err != nil {
+		return fmt.Errorf("canned answer: %w", err)
 	}
 	header.Set("Transfer-Encoding", "chunked") // as cartolocal sends it
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -146,6 +131,6 @@ func serveCanned(file string) error {
 		for k, v := range header {
 			h[k] = v
 		}
-		_, _ = io.WriteString(w, body)
+		_, _ = w.Write(body)
 	}))
 }

@@ -110,7 +110,7 @@ func runChild(mode, target string, n int) error {
 	var elapsed time.Duration
 	switch mode {
 	case "canned":
-		return serveCanned(target)
+		return serveCanned()
 	case "driver", "select1-driver":
 		// target, when given, is another DSN than cartolocal's (the canned server's).
 		dsn := os.Getenv("CARTO_DSN")
